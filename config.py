@@ -1,0 +1,118 @@
+"""Settings for engage, read from the environment when the app is created.
+
+Nothing here is read at import time: ``load_config(name)`` builds a plain dict that
+``engage.create_app`` applies. Secrets may also come from a file named by
+``<NAME>_FILE`` (Docker and systemd credentials).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent
+
+
+def env(name: str, default: str | None = None) -> str | None:
+    """A setting from the environment, or from the file named by NAME_FILE."""
+    value = os.environ.get(name)
+    if value is not None and value != "":
+        return value
+    path = os.environ.get(f"{name}_FILE")
+    if path:
+        return Path(path).read_text(encoding="utf-8").strip()
+    return default
+
+
+def env_bool(name: str, default: bool = False) -> bool:
+    value = env(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def env_int(name: str, default: int) -> int:
+    value = env(name)
+    return default if value is None else int(value)
+
+
+def env_float(name: str, default: float) -> float:
+    value = env(name)
+    return default if value is None else float(value)
+
+
+class ConfigError(RuntimeError):
+    """A setting needed to start is missing or wrong."""
+
+
+def load_config(name: str | None = None, instance_path: str | None = None) -> dict:
+    """Settings for ``development``, ``test`` or ``production`` (``ENGAGE_ENV``)."""
+    name = name or env("ENGAGE_ENV", "development")
+    if name not in {"development", "test", "production"}:
+        raise ConfigError(f"ENGAGE_ENV must be development, test or production, not {name!r}")
+    instance = Path(instance_path or BASE_DIR / "instance")
+    production = name == "production"
+
+    secret = env("SECRET_KEY")
+    if not secret:
+        if production:
+            raise ConfigError("SECRET_KEY must be set in production.")
+        # Development and tests get a fresh random key each start.
+        secret = os.urandom(32).hex()
+
+    cfg: dict = {
+        "ENGAGE_ENV": name,
+        "TESTING": name == "test",
+        "SECRET_KEY": secret,
+        "SQLALCHEMY_DATABASE_URI": env("DATABASE_URL", f"sqlite:///{instance / 'engage.db'}"),
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        # Languages and time
+        "BABEL_DEFAULT_LOCALE": "en",
+        "BABEL_TRANSLATION_DIRECTORIES": str(BASE_DIR / "translations"),
+        "ENGAGE_TIMEZONE": env("ENGAGE_TIMEZONE", "America/Los_Angeles"),
+        # Text messages
+        "SMS_BACKEND": env("SMS_BACKEND", "console"),
+        "TWILIO_ACCOUNT_SID": env("TWILIO_ACCOUNT_SID"),
+        "TWILIO_AUTH_TOKEN": env("TWILIO_AUTH_TOKEN"),
+        "TWILIO_MESSAGING_SERVICE_SID": env("TWILIO_MESSAGING_SERVICE_SID"),
+        "TWILIO_FROM_NUMBER": env("TWILIO_FROM_NUMBER"),
+        "SMS_RATE_PER_SECOND": env_float("SMS_RATE_PER_SECOND", 1.0),
+        "PUBLIC_BASE_URL": (env("PUBLIC_BASE_URL", "http://127.0.0.1:5000") or "").rstrip("/"),
+        # Rate limits
+        "RATELIMIT_STORAGE_URI": env("RATELIMIT_STORAGE_URI", "memory://"),
+        "RATELIMIT_HEADERS_ENABLED": True,
+        # Staff email
+        "MAIL_BACKEND": env("MAIL_BACKEND", "smtp" if production else "console"),
+        "MAIL_SERVER": env("MAIL_SERVER", "localhost"),
+        "MAIL_PORT": env_int("MAIL_PORT", 587),
+        "MAIL_USERNAME": env("MAIL_USERNAME"),
+        "MAIL_PASSWORD": env("MAIL_PASSWORD"),
+        "MAIL_USE_TLS": env_bool("MAIL_USE_TLS", True),
+        "MAIL_USE_SSL": env_bool("MAIL_USE_SSL", False),
+        "MAIL_FROM": env("MAIL_FROM", "engage <no-reply@localhost>"),
+        # Sign-in
+        "INVITE_MAX_AGE_HOURS": env_int("INVITE_MAX_AGE_HOURS", 72),
+        "RESET_MAX_AGE_HOURS": env_int("RESET_MAX_AGE_HOURS", 2),
+        "LOGIN_RATE_LIMIT": env("LOGIN_RATE_LIMIT", "10 per minute;50 per hour"),
+        # Forms
+        "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the session
+        "WTF_I18N_ENABLED": False,  # every message comes from engage's own catalogs
+        # Cookies
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": production,
+        "REMEMBER_COOKIE_SECURE": production,
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "PREFERRED_URL_SCHEME": "https" if production else "http",
+        "LOG_LEVEL": env("LOG_LEVEL", "INFO"),
+        # Number of proxies in front of the app (X-Forwarded-For/-Proto).
+        "PROXY_COUNT": env_int("PROXY_COUNT", 0),
+    }
+    if name == "test":
+        cfg.update(
+            SQLALCHEMY_DATABASE_URI=env("TEST_SQLITE_URL", "sqlite://"),
+            MAIL_BACKEND="memory",
+            SMS_BACKEND="memory",
+            RATELIMIT_STORAGE_URI="memory://",
+        )
+    return cfg

@@ -1,0 +1,112 @@
+"""Shared form pieces. Every validator message comes from engage's catalogs."""
+
+from __future__ import annotations
+
+from flask_babel import gettext, ngettext
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import StringField, TextAreaField
+from wtforms import validators as v
+
+from engage.i18n import language_name
+
+
+def required():
+    return v.InputRequired(message=_l("Please fill this in."))
+
+
+def optional():
+    return v.Optional()
+
+
+def max_length(n: int):
+    return v.Length(max=n, message=_l("Please use %(max)d characters or fewer.", max=n))
+
+
+def length(min_: int, max_: int):
+    return v.Length(
+        min=min_,
+        max=max_,
+        message=_l("Please use between %(min)d and %(max)d characters.", min=min_, max=max_),
+    )
+
+
+def email():
+    return v.Email(message=_l("Please enter an email address like name@example.org."), check_deliverability=False)
+
+
+def slug():
+    return v.Regexp(
+        r"^[a-z0-9]+(?:-[a-z0-9]+)*$",
+        message=_l("Use lower-case letters, numbers and dashes, like children-cac."),
+    )
+
+
+def colour():
+    return v.Regexp(r"^#[0-9a-fA-F]{6}$", message=_l("Use a colour like #1f5f8b."))
+
+
+def url():
+    return v.URL(require_tld=False, message=_l("Please enter a web address starting with https://."))
+
+
+# Messages WTForms produces itself; listed here so they are extracted into our
+# catalogs and translated like everything else.
+WTFORMS_MESSAGES = (
+    _l("Not a valid choice."),
+    _l("'%(value)s' is not a valid choice for this field."),
+    _l("Invalid Choice: could not coerce."),
+    _l("Choices cannot be None."),
+    _l("Not a valid integer value."),
+    _l("Not a valid decimal value."),
+    _l("Not a valid float value."),
+    _l("Not a valid datetime value."),
+    _l("Not a valid date value."),
+    _l("Not a valid time value."),
+    _l("Invalid CSRF Token."),
+    _l("The CSRF token is missing."),
+    _l("The CSRF token has expired."),
+    _l("CSRF token missing."),
+    _l("CSRF failed."),
+)
+
+
+class _Translations:
+    """Route WTForms' own messages through engage's catalogs."""
+
+    def gettext(self, string):
+        return gettext(string)
+
+    def ngettext(self, singular, plural, n):
+        return ngettext(singular, plural, n)
+
+
+class BaseForm(FlaskForm):
+    """All engage forms: CSRF on, whitespace trimmed, messages translated."""
+
+    class Meta:
+        def get_translations(self, form):
+            return _Translations()
+
+        def bind_field(self, form, unbound_field, options):
+            filters = unbound_field.kwargs.get("filters", [])
+            if unbound_field.field_class in (StringField, TextAreaField):
+                filters = [*filters, _strip]
+            return unbound_field.bind(form=form, filters=filters, **options)
+
+
+def _strip(value):
+    return value.strip() if isinstance(value, str) else value
+
+
+def add_localized_fields(form_cls, name: str, label, locales: list[str], *, textarea=False, required_locale="en", max_len=2000):
+    """Add one field per language (``name_en``, ``name_es``, ...) to a form class."""
+    for loc in locales:
+        field_cls = TextAreaField if textarea else StringField
+        checks = [required() if loc == required_locale else optional(), max_length(max_len)]
+        setattr(
+            form_cls,
+            f"{name}_{loc}",
+            field_cls(_l("%(label)s (%(language)s)", label=label, language=language_name(loc)), checks),
+        )
+    return form_cls

@@ -1,0 +1,177 @@
+"""Languages: which ones engage speaks, how a request's language is chosen, and
+formatting of dates, times and money in the reader's language and time zone.
+
+Adding a language is adding a catalog under ``translations/``: the list of locales
+is read from that folder when the app starts.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from pathlib import Path
+from urllib.parse import urlencode
+
+from babel import Locale
+from flask import Flask, current_app, g, request, session
+from flask_babel import format_currency, format_date, format_datetime, format_decimal, format_time
+from flask_babel import get_locale as babel_get_locale
+
+DEFAULT_LOCALE = "en"
+
+
+def discover_locales(translations_dir: str) -> list[str]:
+    """``en`` first, then every locale with a catalog, in folder order."""
+    found = sorted(
+        p.parent.parent.name for p in Path(translations_dir).glob("*/LC_MESSAGES/messages.po")
+    )
+    return [DEFAULT_LOCALE] + [loc for loc in found if loc != DEFAULT_LOCALE]
+
+
+def locales() -> list[str]:
+    return current_app.config["ENGAGE_LOCALES"]
+
+
+def normalise_locale(value: str | None) -> str | None:
+    """Map a language tag ("es-MX", "zh-TW", "zh_Hant") to one engage speaks, or None."""
+    if not value:
+        return None
+    tag = value.strip().replace("-", "_")
+    known = locales()
+    if tag in known:
+        return tag
+    lowered = tag.lower()
+    for loc in known:
+        if loc.lower() == lowered:
+            return loc
+    primary = lowered.split("_")[0]
+    if primary == "zh":
+        # engage writes Chinese in Traditional characters, as Medi-Cal does.
+        return next((loc for loc in known if loc.startswith("zh")), None)
+    return next((loc for loc in known if loc.split("_")[0].lower() == primary), None)
+
+
+def select_locale() -> str:
+    """``?lang=`` (remembered), then the signed-in person's preference, then Accept-Language."""
+    asked = request.args.get("lang")
+    if asked:
+        loc = normalise_locale(asked)
+        if loc:
+            session["lang"] = loc
+            return loc
+    remembered = normalise_locale(session.get("lang"))
+    if remembered:
+        return remembered
+    person = getattr(g, "person", None)
+    if person is not None and getattr(person, "locale", None):
+        loc = normalise_locale(person.locale)
+        if loc:
+            return loc
+    for value, _quality in request.accept_languages:
+        loc = normalise_locale(value)
+        if loc:
+            return loc
+    return DEFAULT_LOCALE
+
+
+def current_locale() -> str:
+    return str(babel_get_locale() or DEFAULT_LOCALE)
+
+
+def html_lang(locale: str | None = None) -> str:
+    """BCP 47 tag for ``<html lang>``: ``zh_Hant`` becomes ``zh-Hant``."""
+    return (locale or current_locale()).replace("_", "-")
+
+
+def language_name(locale: str) -> str:
+    """The language named in itself: English, español, 中文 (繁體)."""
+    return Locale.parse(locale).get_display_name(locale)
+
+
+@dataclass(frozen=True)
+class Localized:
+    """Staff-written text in the reader's language, or a note that it is missing."""
+
+    text: str | None
+    locale: str
+
+    @property
+    def missing(self) -> bool:
+        return not self.text
+
+
+def localized(values: dict | None, locale: str | None = None) -> Localized:
+    """Pick the reader's version of per-language content. Never falls back to English."""
+    loc = locale or current_locale()
+    text = (values or {}).get(loc)
+    return Localized(text=text.strip() if isinstance(text, str) and text.strip() else None, locale=loc)
+
+
+def any_version(values: dict | None, locale: str | None = None) -> str:
+    """For staff screens and lists: the reader's version, else the first one written."""
+    loc = locale or current_locale()
+    values = values or {}
+    if values.get(loc):
+        return values[loc]
+    for known in locales():
+        if values.get(known):
+            return values[known]
+    return ""
+
+
+def switch_language_url(locale: str) -> str:
+    args = request.args.to_dict()
+    args["lang"] = locale
+    return f"{request.path}?{urlencode(args)}"
+
+
+# Formatting: always through Babel, in the reader's locale and ENGAGE_TIMEZONE.
+
+def fmt_datetime(value: datetime | None, style: str = "full_short") -> str:
+    """"Tuesday, December 9, 2026, 6:00 PM" / "martes, 9 de diciembre de 2026, 6:00 p. m."."""
+    if value is None:
+        return ""
+    if style == "full_short":
+        return f"{format_date(value, 'full')} {format_time(value, 'short')}"
+    return format_datetime(value, style)
+
+
+def fmt_date(value: date | datetime | None, style: str = "long") -> str:
+    return "" if value is None else format_date(value, style)
+
+
+def fmt_time(value: datetime | None, style: str = "short") -> str:
+    return "" if value is None else format_time(value, style)
+
+
+def fmt_money(amount: Decimal | int | float | None, currency: str = "USD") -> str:
+    return "" if amount is None else format_currency(Decimal(str(amount)), currency)
+
+
+def fmt_number(value) -> str:
+    return format_decimal(value)
+
+
+def init_app(app: Flask) -> None:
+    app.config["ENGAGE_LOCALES"] = discover_locales(app.config["BABEL_TRANSLATION_DIRECTORIES"])
+    app.config.setdefault("BABEL_DEFAULT_TIMEZONE", app.config["ENGAGE_TIMEZONE"])
+    app.config["BABEL_DEFAULT_TIMEZONE"] = app.config["ENGAGE_TIMEZONE"]
+    app.jinja_env.policies["ext.i18n.trimmed"] = True
+    app.jinja_env.add_extension("jinja2.ext.do")
+    app.jinja_env.filters.update(
+        datetime=fmt_datetime,
+        date=fmt_date,
+        time=fmt_time,
+        money=fmt_money,
+        number=fmt_number,
+        localized=localized,
+        any_version=any_version,
+    )
+    app.jinja_env.globals.update(
+        html_lang=html_lang,
+        language_name=language_name,
+        switch_language_url=switch_language_url,
+        current_locale=current_locale,
+        locales=locales,
+    )

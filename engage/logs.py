@@ -1,0 +1,96 @@
+"""Structured logs: one JSON object a line, with phone numbers and email addresses
+masked on the way out. Code logs ids, never names; the filter is the safety net.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import sys
+import time
+
+from flask import Flask, g, request
+
+PHONE_RE = re.compile(r"(?<![\w])\+?\d[\d\s().\-]{7,}\d(?![\w])")
+EMAIL_RE = re.compile(r"[\w.+-]+@[\w-]+\.[\w.-]+")
+RESERVED = set(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {"message", "asctime"}
+
+
+def redact(text: str) -> str:
+    return EMAIL_RE.sub("[email]", PHONE_RE.sub("[phone]", text))
+
+
+def _clean(value):
+    if isinstance(value, str):
+        return redact(value)
+    if isinstance(value, dict):
+        return {k: _clean(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_clean(v) for v in value]
+    return value
+
+
+class JsonFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        data = {
+            "ts": self.formatTime(record, "%Y-%m-%dT%H:%M:%S") + f".{int(record.msecs):03d}Z",
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "event": record.getMessage(),
+        }
+        for key, value in record.__dict__.items():
+            if key not in RESERVED and not key.startswith("_"):
+                data[key] = value
+        if record.exc_info:
+            data["exc"] = self.formatException(record.exc_info)
+        return redact(json.dumps(_clean(data), default=str, ensure_ascii=False))
+
+
+JsonFormatter.converter = time.gmtime
+
+
+def init_app(app: Flask) -> None:
+    logger = logging.getLogger("engage")
+    logger.setLevel(app.config.get("LOG_LEVEL", "INFO"))
+    if not any(getattr(h, "_engage", False) for h in logger.handlers):
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(JsonFormatter())
+        handler._engage = True  # type: ignore[attr-defined]
+        logger.addHandler(handler)
+    logger.propagate = app.config.get("TESTING", False)  # let pytest's caplog see records
+    app.logger.handlers.clear()
+    app.logger.parent = logger  # Flask's own log lines go through the same handler
+
+    @app.before_request
+    def _start_timer():
+        g._started = time.perf_counter()
+
+    @app.after_request
+    def _log_request(response):
+        started = getattr(g, "_started", None)
+        if request.endpoint != "static" and started is not None:
+            logger.info(
+                "request",
+                extra={
+                    "method": request.method,
+                    "path": request.path,  # never the query string
+                    "endpoint": request.endpoint,
+                    "status": response.status_code,
+                    "ms": round((time.perf_counter() - started) * 1000, 1),
+                    "who": _who(),
+                },
+            )
+        return response
+
+
+def _who() -> str:
+    from flask_login import current_user
+
+    if getattr(current_user, "is_authenticated", False):
+        kind = "member" if getattr(current_user, "is_member", False) else "staff"
+        return f"{kind}:{current_user.id}"
+    return "anonymous"
+
+
+log = logging.getLogger("engage")

@@ -1,0 +1,31 @@
+"""All models, grouped by domain. Import from here."""
+
+from engage.models.audit import AuditEvent
+from engage.models.base import Base, utcnow
+from engage.models.members import (
+    ConsentAction,
+    ConsentChannel,
+    ConsentEvent,
+    Member,
+    MemberSource,
+    SmsStatus,
+)
+from engage.models.plans import Committee, Organisation, Plan
+from engage.models.staff import Role, StaffUser
+
+__all__ = [
+    "AuditEvent",
+    "Base",
+    "Committee",
+    "ConsentAction",
+    "ConsentChannel",
+    "ConsentEvent",
+    "Member",
+    "MemberSource",
+    "Organisation",
+    "Plan",
+    "Role",
+    "SmsStatus",
+    "StaffUser",
+    "utcnow",
+]
