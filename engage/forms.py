@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask_babel import gettext, ngettext
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import StringField, TextAreaField
+from wtforms import PasswordField, StringField, TextAreaField
 from wtforms import validators as v
 
 from engage.i18n import language_name
@@ -90,7 +90,8 @@ class BaseForm(FlaskForm):
 
         def bind_field(self, form, unbound_field, options):
             filters = unbound_field.kwargs.get("filters", [])
-            if unbound_field.field_class in (StringField, TextAreaField):
+            cls = unbound_field.field_class
+            if issubclass(cls, StringField | TextAreaField) and not issubclass(cls, PasswordField):
                 filters = [*filters, _strip]
             return unbound_field.bind(form=form, filters=filters, **options)
 

@@ -10,13 +10,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
+from functools import lru_cache
 from pathlib import Path
 from urllib.parse import urlencode
 
-from babel import Locale
+from babel import Locale, UnknownLocaleError
+from babel import dates as babel_dates
+from babel import numbers as babel_numbers
 from flask import Flask, current_app, g, request, session
-from flask_babel import format_currency, format_date, format_datetime, format_decimal, format_time
 from flask_babel import get_locale as babel_get_locale
+from flask_babel import gettext
+from flask_babel import get_timezone
 
 DEFAULT_LOCALE = "en"
 
@@ -126,31 +130,69 @@ def switch_language_url(locale: str) -> str:
     return f"{request.path}?{urlencode(args)}"
 
 
-# Formatting: always through Babel, in the reader's locale and ENGAGE_TIMEZONE.
+# Formatting: always through Babel, in the reader's language, as written in the
+# United States where CLDR knows it (es_US writes "6:00 p.m." and "$75.00"), and in
+# ENGAGE_TIMEZONE.
+
+
+@lru_cache(maxsize=32)
+def format_locale(locale: str) -> Locale:
+    """The CLDR locale used to format dates and numbers for a UI language."""
+    for candidate in (f"{locale}_US", locale):
+        try:
+            return Locale.parse(candidate)
+        except (ValueError, UnknownLocaleError):
+            continue
+    return Locale.parse(DEFAULT_LOCALE)
+
+
+def _loc() -> Locale:
+    return format_locale(current_locale())
+
+
+def _local(value: datetime) -> datetime:
+    return value.astimezone(get_timezone())
+
 
 def fmt_datetime(value: datetime | None, style: str = "full_short") -> str:
-    """"Tuesday, December 9, 2026, 6:00 PM" / "martes, 9 de diciembre de 2026, 6:00 p. m."."""
+    """Styles: ``full_short`` ("Tuesday, December 8, 2026 6:00 PM"), ``day_time``
+    ("Tuesday, December 8, 6:00 PM" / "martes, 8 de diciembre, 6:00 p.m."), or a
+    Babel style (``short``, ``medium``, ``long``)."""
     if value is None:
         return ""
+    loc, local = _loc(), _local(value)
+    time = babel_dates.format_time(local, "short", locale=loc)
     if style == "full_short":
-        return f"{format_date(value, 'full')} {format_time(value, 'short')}"
-    return format_datetime(value, style)
+        return f"{babel_dates.format_date(local, 'full', locale=loc)} {time}"
+    if style == "day_time":
+        return f"{babel_dates.format_date(local, day_pattern(), locale=loc)}, {time}"
+    return babel_dates.format_datetime(local, style, locale=loc)
+
+
+def day_pattern() -> str:
+    # TRANSLATORS: a CLDR date pattern for a meeting day without the year, e.g.
+    # "EEEE d 'de' MMMM" in Spanish or "M月d日 EEEE" in Chinese. Keep the letters.
+    return gettext("EEEE, MMMM d")
 
 
 def fmt_date(value: date | datetime | None, style: str = "long") -> str:
-    return "" if value is None else format_date(value, style)
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        value = _local(value)
+    return babel_dates.format_date(value, style, locale=_loc())
 
 
 def fmt_time(value: datetime | None, style: str = "short") -> str:
-    return "" if value is None else format_time(value, style)
+    return "" if value is None else babel_dates.format_time(_local(value), style, locale=_loc())
 
 
 def fmt_money(amount: Decimal | int | float | None, currency: str = "USD") -> str:
-    return "" if amount is None else format_currency(Decimal(str(amount)), currency)
+    return "" if amount is None else babel_numbers.format_currency(Decimal(str(amount)), currency, locale=_loc())
 
 
 def fmt_number(value) -> str:
-    return format_decimal(value)
+    return babel_numbers.format_decimal(value, locale=_loc())
 
 
 def init_app(app: Flask) -> None:

@@ -59,8 +59,9 @@ def init_app(app: Flask) -> None:
         handler._engage = True  # type: ignore[attr-defined]
         logger.addHandler(handler)
     logger.propagate = app.config.get("TESTING", False)  # let pytest's caplog see records
-    app.logger.handlers.clear()
-    app.logger.parent = logger  # Flask's own log lines go through the same handler
+    if app.logger is not logger:  # Flask names its logger after the app: "engage" is this very logger
+        app.logger.handlers.clear()
+        app.logger.parent = logger  # Flask's own log lines go through the same handler
 
     @app.before_request
     def _start_timer():

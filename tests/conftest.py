@@ -8,6 +8,7 @@ so tests may commit and may use several connections at once.
 
 from __future__ import annotations
 
+import contextvars
 import os
 import re
 from contextlib import contextmanager
@@ -15,6 +16,9 @@ from dataclasses import dataclass
 
 import pytest
 import sqlalchemy as sa
+
+from flask.testing import FlaskClient
+from werkzeug.security import generate_password_hash
 
 from engage import create_app
 from engage.extensions import db
@@ -31,6 +35,18 @@ from engage.models import (
 )
 
 PASSWORD = "correct horse battery staple"
+PASSWORD_HASH = generate_password_hash(PASSWORD, method="pbkdf2:sha256:1000")  # cheap, for tests only
+
+
+class IsolatedClient(FlaskClient):
+    """Each request runs in its own context, as in production: its own app context,
+    ``g`` and database session. What the test set up is committed first, and the
+    test's own objects are expired so they are read afresh afterwards."""
+
+    def open(self, *args, **kwargs):
+        if db.session.registry.has():
+            db.session.commit()
+        return contextvars.Context().run(super().open, *args, **kwargs)
 BACKENDS = ["sqlite"] + (["postgresql"] if os.environ.get("TEST_DATABASE_URL") else [])
 
 
@@ -79,6 +95,7 @@ def app_config(database_url):
 @pytest.fixture
 def app(database_url, app_config):
     app = create_app({"ENGAGE_ENV": "test", "SQLALCHEMY_DATABASE_URI": database_url, **app_config})
+    app.test_client_class = IsolatedClient
     with app.app_context():
         try:
             yield app
@@ -126,7 +143,7 @@ class Cast:
 def make_staff(email, name, role, *, plans=(), organisation=None, locale="en"):
     user = StaffUser(email=email, name=name, role=role, locale=locale, organisation=organisation)
     user.plans = list(plans)
-    user.set_password(PASSWORD)
+    user.password_hash = PASSWORD_HASH
     db.session.add(user)
     return user
 

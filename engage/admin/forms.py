@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
+from wtforms.fields.choices import SelectChoice
 from wtforms import BooleanField, EmailField, SelectField, SelectMultipleField, StringField, TelField
 
 
@@ -42,9 +43,9 @@ class OrganisationForm(BaseForm):
 
 
 ROLE_CHOICES = [
-    ("coordinator", _l("Coordinator (runs committees for one or more plans)")),
-    ("cbo", _l("Community organisation staff (sees their own families)")),
-    ("admin", _l("Administrator (sets up plans, committees and accounts)")),
+    SelectChoice("coordinator", _l("Coordinator (runs committees for one or more plans)")),
+    SelectChoice("cbo", _l("Community organisation staff (sees their own families)")),
+    SelectChoice("admin", _l("Administrator (sets up plans, committees and accounts)")),
 ]
 
 
@@ -57,9 +58,9 @@ class StaffForm(BaseForm):
     locale = SelectField(_l("Language for emails"))
 
     def set_choices(self, plans, organisations, locales):
-        self.plan_ids.choices = [(p.id, p.name) for p in plans]
-        self.organisation_id.choices = [(0, _l("None"))] + [(o.id, o.name) for o in organisations]
-        self.locale.choices = [(loc, language_name(loc)) for loc in locales]
+        self.plan_ids.choices = [SelectChoice(p.id, p.name) for p in plans]
+        self.organisation_id.choices = [SelectChoice(0, _l("None"))] + [SelectChoice(o.id, o.name) for o in organisations]
+        self.locale.choices = [SelectChoice(loc, language_name(loc)) for loc in locales]
 
     def validate(self, extra_validators=None) -> bool:
         ok = super().validate(extra_validators)

@@ -7,6 +7,7 @@ from flask import abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy.orm import selectinload
+from wtforms.fields.choices import SelectChoice
 
 from engage.admin import bp
 from engage.admin.forms import ConfirmForm, OrganisationForm, PlanForm, StaffForm, committee_form
@@ -106,7 +107,7 @@ def committee_edit(committee_id: int | None):
             data[f"name_{loc}"] = committee.name.get(loc, "")
             data[f"description_{loc}"] = committee.description.get(loc, "")
     form = form_cls(data=data)
-    form.plan_id.choices = [(p.id, p.name) for p in db.session.scalars(sa.select(Plan).order_by(Plan.name))]
+    form.plan_id.choices = [SelectChoice(p.id, p.name) for p in db.session.scalars(sa.select(Plan).order_by(Plan.name))]
     if not form.plan_id.choices:
         flash(_("Add a plan first: every committee belongs to a plan."), "warning")
         return redirect(url_for("admin.plan_edit"))
@@ -150,7 +151,7 @@ def organisation_edit(organisation_id: int | None):
     org = _get(Organisation, organisation_id) if organisation_id else None
     form = OrganisationForm(obj=org, data={"plan_ids": [p.id for p in org.plans]} if org else None)
     all_plans = db.session.scalars(sa.select(Plan).order_by(Plan.name)).all()
-    form.plan_ids.choices = [(p.id, p.name) for p in all_plans]
+    form.plan_ids.choices = [SelectChoice(p.id, p.name) for p in all_plans]
     if form.validate_on_submit():
         if not _unique(Organisation, Organisation.slug, form.slug.data, organisation_id):
             form.slug.errors.append(_("Another organisation already uses this name in its web address."))

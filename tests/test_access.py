@@ -1,0 +1,109 @@
+"""One table of every route × role. A route missing from the table fails the suite.
+
+Roles: anonymous, a parent (member of plan A), CBO staff of organisation A,
+the coordinator of plan A, the coordinator of plan B, and an admin.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.conftest import csrf_token, login
+
+ROLES = ("anonymous", "parent", "cbo_a", "coord_a", "coord_b", "admin")
+
+# Shorthands for what each role gets: 200 page, 302 to sign in, 403 refused, 404 hidden.
+STAFF_ONLY_ADMIN = dict(anonymous=302, parent=403, cbo_a=403, coord_a=403, coord_b=403, admin=200)
+ADMIN_POST = dict(anonymous=302, parent=403, cbo_a=403, coord_a=403, coord_b=403, admin=302)
+EVERYONE = dict.fromkeys(ROLES, 200)
+
+# endpoint: (method, path built from the cast, expected status per role)
+MATRIX = {
+    "public.home": ("GET", lambda c: "/", EVERYONE),
+    "public.healthz": ("GET", lambda c: "/healthz", EVERYONE),
+    "public.committees": ("GET", lambda c: "/committees", EVERYONE),
+    "public.committee": ("GET", lambda c: f"/committees/{c.committee_a.slug}", EVERYONE),
+    "auth.login": (
+        "GET",
+        lambda c: "/login",
+        dict(anonymous=200, parent=200, cbo_a=302, coord_a=302, coord_b=302, admin=302),
+    ),
+    "auth.logout": ("POST", lambda c: "/logout", dict.fromkeys(ROLES, 302)),
+    "auth.set_password": ("GET", lambda c: "/password/invite/not-a-token", dict.fromkeys(ROLES, 400)),
+    "admin.index": ("GET", lambda c: "/admin/", STAFF_ONLY_ADMIN),
+    "admin.plans": ("GET", lambda c: "/admin/plans", STAFF_ONLY_ADMIN),
+    "admin.plan_edit": ("GET", lambda c: f"/admin/plans/{c.plan_b.id}", STAFF_ONLY_ADMIN),
+    "admin.committees": ("GET", lambda c: "/admin/committees", STAFF_ONLY_ADMIN),
+    "admin.committee_edit": ("GET", lambda c: f"/admin/committees/{c.committee_b.id}", STAFF_ONLY_ADMIN),
+    "admin.organisations": ("GET", lambda c: "/admin/organisations", STAFF_ONLY_ADMIN),
+    "admin.organisation_edit": ("GET", lambda c: f"/admin/organisations/{c.org_b.id}", STAFF_ONLY_ADMIN),
+    "admin.staff": ("GET", lambda c: "/admin/staff", STAFF_ONLY_ADMIN),
+    "admin.staff_edit": ("GET", lambda c: f"/admin/staff/{c.coord_b.id}", STAFF_ONLY_ADMIN),
+    "admin.staff_disable": ("POST", lambda c: f"/admin/staff/{c.cbo_b.id}/disable", ADMIN_POST),
+    "admin.staff_enable": ("POST", lambda c: f"/admin/staff/{c.cbo_b.id}/enable", ADMIN_POST),
+    "admin.staff_reset": ("POST", lambda c: f"/admin/staff/{c.coord_b.id}/reset", ADMIN_POST),
+    "coordinator.index": (
+        "GET",
+        lambda c: "/coordinator/",
+        dict(anonymous=302, parent=403, cbo_a=403, coord_a=200, coord_b=200, admin=200),
+    ),
+    "partner.index": (
+        "GET",
+        lambda c: "/partner/",
+        dict(anonymous=302, parent=403, cbo_a=200, coord_a=403, coord_b=403, admin=403),
+    ),
+}
+
+
+def test_every_route_has_a_row_in_the_table(app):
+    endpoints = {rule.endpoint for rule in app.url_map.iter_rules() if rule.endpoint != "static"}
+    assert endpoints - set(MATRIX) == set(), "add these routes to MATRIX in tests/test_access.py"
+    assert set(MATRIX) - endpoints == set(), "these rows name routes that no longer exist"
+
+
+def test_every_row_states_every_role():
+    for endpoint, (_method, _path, expected) in MATRIX.items():
+        assert set(expected) == set(ROLES), endpoint
+
+
+@pytest.mark.parametrize("endpoint", sorted(MATRIX))
+def test_each_role_gets_what_the_table_says(app, cast, endpoint):
+    method, path_for, expected = MATRIX[endpoint]
+    path = path_for(cast)
+    got = {}
+    for role in ROLES:
+        client = app.test_client()
+        if role != "anonymous":
+            login(client, getattr(cast, role))
+        if method == "GET":
+            response = client.get(path)
+        else:
+            response = client.post(path, data={"csrf_token": csrf_token(client)})
+        got[role] = response.status_code
+        if role == "anonymous" and response.status_code == 302 and endpoint != "auth.logout":
+            assert "/login" in response.headers["Location"], endpoint
+    assert got == expected
+
+
+def test_a_disabled_staff_account_is_signed_out_at_once(app, cast, client):
+    from engage.extensions import db
+
+    login(client, cast.coord_a)
+    assert client.get("/coordinator/").status_code == 200
+    cast.coord_a.is_enabled = False
+    db.session.commit()
+    assert client.get("/coordinator/").status_code == 302
+
+
+def test_a_coordinator_sees_only_their_own_plans(app, cast, client):
+    login(client, cast.coord_a)
+    page = client.get("/coordinator/").get_data(as_text=True)
+    assert cast.plan_a.name in page
+    assert cast.plan_b.name not in page
+
+
+def test_cbo_staff_see_only_their_own_organisation(app, cast, client):
+    login(client, cast.cbo_b)
+    page = client.get("/partner/").get_data(as_text=True)
+    assert cast.org_b.name in page
+    assert cast.org_a.name not in page

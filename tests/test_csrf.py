@@ -1,0 +1,50 @@
+"""Every browser POST needs a CSRF token: without one, 400 and nothing changes."""
+
+from __future__ import annotations
+
+import pytest
+import sqlalchemy as sa
+
+from engage.extensions import db
+from engage.models import Base
+from tests.conftest import login
+
+# Every route that accepts a browser POST, with a path to post to.
+CSRF_CASES = {
+    "auth.login": lambda c: "/login",
+    "auth.logout": lambda c: "/logout",
+    "auth.set_password": lambda c: "/password/invite/x",
+    "admin.plan_edit": lambda c: "/admin/plans/new",
+    "admin.committee_edit": lambda c: "/admin/committees/new",
+    "admin.organisation_edit": lambda c: "/admin/organisations/new",
+    "admin.staff_edit": lambda c: "/admin/staff/new",
+    "admin.staff_disable": lambda c: f"/admin/staff/{c.coord_b.id}/disable",
+    "admin.staff_enable": lambda c: f"/admin/staff/{c.coord_b.id}/enable",
+    "admin.staff_reset": lambda c: f"/admin/staff/{c.coord_b.id}/reset",
+}
+
+
+def snapshot() -> dict[str, int]:
+    return {
+        t.name: db.session.scalar(sa.select(sa.func.count()).select_from(t)) for t in Base.metadata.sorted_tables
+    }
+
+
+def test_every_post_route_is_checked(app):
+    posts = {r.endpoint for r in app.url_map.iter_rules() if "POST" in r.methods and r.endpoint != "static"}
+    assert posts == set(CSRF_CASES), "add new POST routes to CSRF_CASES"
+
+
+@pytest.mark.parametrize("endpoint", sorted(CSRF_CASES))
+def test_a_post_without_a_token_is_refused_and_changes_nothing(app, cast, client, endpoint):
+    login(client, cast.admin)
+    before = snapshot()
+    response = client.post(
+        CSRF_CASES[endpoint](cast),
+        data={"name": "X", "slug": "x", "email": "x@example.org", "password": "x" * 20, "role": "admin"},
+    )
+    assert response.status_code == 400
+    assert "expired" in response.get_data(as_text=True)
+    db.session.expire_all()
+    assert snapshot() == before
+    assert db.session.get(type(cast.coord_b), cast.coord_b.id).is_enabled
