@@ -26,7 +26,7 @@ def demo_command() -> None:
     db.session.commit()
     click.echo("Demo data is ready. Sign in at /login with:")
     for role, email, password in logins:
-        click.echo(f"  {role:<12} {email:<32} password: {password}")
+        click.echo(f"  {role:<12} {email:<40} password: {password}")
 
 
 @click.command("create-user")
