@@ -162,10 +162,11 @@ def fmt_datetime(value: datetime | None, style: str = "full_short") -> str:
         return ""
     loc, local = _loc(), _local(value)
     time = babel_dates.format_time(local, "short", locale=loc)
+    glue = str(loc.datetime_formats["medium"])  # CLDR's way to join a date and a time: "{1}, {0}"
     if style == "full_short":
-        return f"{babel_dates.format_date(local, 'full', locale=loc)} {time}"
+        return glue.format(time, babel_dates.format_date(local, "full", locale=loc))
     if style == "day_time":
-        return f"{babel_dates.format_date(local, day_pattern(), locale=loc)}, {time}"
+        return glue.format(time, babel_dates.format_date(local, day_pattern(), locale=loc))
     return babel_dates.format_datetime(local, style, locale=loc)
 
 

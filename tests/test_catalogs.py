@@ -29,7 +29,7 @@ def source_ids() -> set:
     ]
     found = set()
     for _file, _line, message, _comments, _context in extract_from_dir(
-        str(ROOT), method_map, keywords={**KEYWORDS}, options_map={"engage/templates/**": {}}
+        str(ROOT), method_map, keywords={**KEYWORDS}, options_map={"engage/templates/**": {"extensions": "jinja2.ext.do"}}
     ):
         found.add(message if isinstance(message, str) else message[0])
     return found

@@ -94,7 +94,7 @@ def test_normalise_locale(app):
     [
         ("en", "Tuesday, December 8, 6:00\u202fPM"),
         ("es", "martes, 8 de diciembre, 6:00\u202fp.m."),
-        ("zh_Hant", "12月8日 星期二, 下午6:00"),
+        ("zh_Hant", "12月8日 星期二 下午6:00"),
     ],
 )
 def test_meeting_times_are_shown_in_the_readers_language_and_the_plans_time_zone(app, locale, expected):

@@ -50,7 +50,7 @@ ROLE_CHOICES = [
 
 
 class StaffForm(BaseForm):
-    name = StringField(_l("Name"), [required(), max_length(120)])
+    name = StringField(_l("Full name"), [required(), max_length(120)])
     email = EmailField(_l("Email"), [required(), email(), max_length(254)])
     role = SelectField(_l("Role"), choices=ROLE_CHOICES, validators=[required()])
     plan_ids = SelectMultipleField(_l("Plans (coordinators)"), coerce=int)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from flask import abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 from sqlalchemy.orm import selectinload
 from wtforms.fields.choices import SelectChoice
@@ -227,7 +228,8 @@ def staff_edit(staff_id: int | None):
                 send_password_link(user, "invite")
             db.session.commit()
             if new:
-                flash(_("Invitation sent. The link in it works for %(hours)d hours.", hours=_invite_hours()), "success")
+                hours = _invite_hours()
+                flash(ngettext("Invitation sent. The link in it works for %(num)d hour.", "Invitation sent. The link in it works for %(num)d hours.", hours), "success")
             else:
                 flash(_("The account is saved."), "success")
             return redirect(url_for("admin.staff"))
