@@ -38,6 +38,7 @@ test: $(STAMP) compile-translations browser-deps
 
 lint: $(STAMP)
 	$(BIN)/ruff check engage tests config.py bench
+	$(BIN)/ruff format --check engage tests config.py bench
 
 # Re-extract every string, merge into each catalog, and compile.
 translations: $(STAMP)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-
 from pathlib import Path
 
 from flask import Flask, g
@@ -86,4 +85,3 @@ def _init_login(app: Flask, login_manager) -> None:
 
 
 __all__ = ["create_app"]
-

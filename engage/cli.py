@@ -59,9 +59,7 @@ def create_user_command(email: str, role: str, plans: tuple[str, ...], org: str 
     if role == "cbo" and organisation is None:
         raise click.UsageError("CBO staff need --org")
 
-    password = os.environ.get("ENGAGE_PASSWORD") or click.prompt(
-        "Password", hide_input=True, confirmation_prompt=True
-    )
+    password = os.environ.get("ENGAGE_PASSWORD") or click.prompt("Password", hide_input=True, confirmation_prompt=True)
     if len(password) < 12:
         raise click.UsageError("the password must be at least 12 characters")
 

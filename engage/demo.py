@@ -22,7 +22,7 @@ from engage.models import (
     utcnow,
 )
 
-DEMO_PASSWORD = "demo-password-2026"
+DEMO_PASSWORD = "demo-password-2026"  # noqa: S105 - printed for the demo on purpose
 
 PLAN = {
     "slug": "valle-central",

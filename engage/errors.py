@@ -11,7 +11,10 @@ from engage.logs import log
 
 MESSAGES = {
     400: (_l("Something in that request was not right"), _l("Please go back, check what you entered and try again.")),
-    403: (_l("You cannot open this page"), _l("Your account does not have access to this page. If you think it should, ask your coordinator.")),
+    403: (
+        _l("You cannot open this page"),
+        _l("Your account does not have access to this page. If you think it should, ask your coordinator."),
+    ),
     404: (_l("We could not find that page"), _l("The link may be old or mistyped. Try the home page.")),
     405: (_l("Something in that request was not right"), _l("Please go back, check what you entered and try again.")),
     429: (_l("Too many tries"), _l("Please wait a few minutes, then try again.")),

@@ -100,7 +100,9 @@ def _strip(value):
     return value.strip() if isinstance(value, str) else value
 
 
-def add_localized_fields(form_cls, name: str, label, locales: list[str], *, textarea=False, required_locale="en", max_len=2000):
+def add_localized_fields(
+    form_cls, name: str, label, locales: list[str], *, textarea=False, required_locale="en", max_len=2000
+):
     """Add one field per language (``name_en``, ``name_es``, ...) to a form class."""
     for loc in locales:
         field_cls = TextAreaField if textarea else StringField

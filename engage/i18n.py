@@ -19,17 +19,14 @@ from babel import dates as babel_dates
 from babel import numbers as babel_numbers
 from flask import Flask, current_app, g, request, session
 from flask_babel import get_locale as babel_get_locale
-from flask_babel import gettext
-from flask_babel import get_timezone
+from flask_babel import get_timezone, gettext
 
 DEFAULT_LOCALE = "en"
 
 
 def discover_locales(translations_dir: str) -> list[str]:
     """``en`` first, then every locale with a catalog, in folder order."""
-    found = sorted(
-        p.parent.parent.name for p in Path(translations_dir).glob("*/LC_MESSAGES/messages.po")
-    )
+    found = sorted(p.parent.parent.name for p in Path(translations_dir).glob("*/LC_MESSAGES/messages.po"))
     return [DEFAULT_LOCALE] + [loc for loc in found if loc != DEFAULT_LOCALE]
 
 

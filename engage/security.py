@@ -62,9 +62,7 @@ def access_rule(view: Callable) -> tuple[str, ...] | None:
 
 def check_rules(app: Flask) -> None:
     missing = [
-        endpoint
-        for endpoint, view in app.view_functions.items()
-        if endpoint != "static" and access_rule(view) is None
+        endpoint for endpoint, view in app.view_functions.items() if endpoint != "static" and access_rule(view) is None
     ]
     if missing:
         raise RuntimeError(f"routes without an access rule: {', '.join(sorted(missing))}")

@@ -16,7 +16,6 @@ from dataclasses import dataclass
 
 import pytest
 import sqlalchemy as sa
-
 from flask.testing import FlaskClient
 from werkzeug.security import generate_password_hash
 
@@ -47,6 +46,8 @@ class IsolatedClient(FlaskClient):
         if db.session.registry.has():
             db.session.commit()
         return contextvars.Context().run(super().open, *args, **kwargs)
+
+
 BACKENDS = ["sqlite"] + (["postgresql"] if os.environ.get("TEST_DATABASE_URL") else [])
 
 

@@ -166,8 +166,14 @@ def test_an_admin_cannot_lock_themselves_out(client, cast):
     response = post_form(
         client,
         f"/admin/staff/{cast.admin.id}",
-        {"name": "Ada", "email": cast.admin.email, "role": "coordinator", "plan_ids": str(cast.plan_a.id),
-         "locale": "en", "organisation_id": "0"},
+        {
+            "name": "Ada",
+            "email": cast.admin.email,
+            "role": "coordinator",
+            "plan_ids": str(cast.plan_a.id),
+            "locale": "en",
+            "organisation_id": "0",
+        },
     )
     assert "your own administrator role" in response.get_data(as_text=True)
     assert db.session.get(StaffUser, cast.admin.id).role == Role.ADMIN
@@ -197,17 +203,22 @@ def test_lists_make_the_same_number_of_queries_whatever_their_length(client, cas
             assert client.get(url).status_code == 200
         return q.count
 
-    pages = ["/admin/", "/admin/plans", "/admin/committees", "/admin/organisations", "/admin/staff",
-             "/committees", "/coordinator/"]
+    pages = [
+        "/admin/",
+        "/admin/plans",
+        "/admin/committees",
+        "/admin/organisations",
+        "/admin/staff",
+        "/committees",
+        "/coordinator/",
+    ]
     before = {url: queries(url) for url in pages}
     for i in range(6):
         plan = Plan(slug=f"p{i}", name=f"Plan {i}", short_name=f"P{i}")
         db.session.add(plan)
         db.session.add(Committee(plan=plan, slug=f"c{i}", name={"en": f"C{i}"}, description={}))
         db.session.add(Organisation(slug=f"o{i}", name=f"Org {i}", plans=[plan]))
-        db.session.add(
-            StaffUser(email=f"s{i}@example.org", name=f"S{i}", role=Role.COORDINATOR, plans=[plan])
-        )
+        db.session.add(StaffUser(email=f"s{i}@example.org", name=f"S{i}", role=Role.COORDINATOR, plans=[plan]))
     db.session.commit()
     after = {url: queries(url) for url in pages}
     assert after == before

@@ -175,3 +175,25 @@ def test_a_reset_link_signs_out_old_sessions(app, client, cast):
     post_form(app.test_client(), link, {"password": "another new password", "confirm": "another new password"})
     assert old_session.get("/coordinator/").status_code == 302
     assert db.session.scalar(db.select(AuditEvent).filter_by(action="staff.reset_sent")) is not None
+
+
+def redis_available() -> bool:
+    import redis
+
+    try:
+        return bool(redis.Redis(host="127.0.0.1", port=6379, socket_connect_timeout=0.5).ping())
+    except redis.RedisError:
+        return False
+
+
+@pytest.mark.skipif(not redis_available(), reason="no Redis on 127.0.0.1:6379")
+@pytest.mark.parametrize("app_config", [{"RATELIMIT_STORAGE_URI": "redis://127.0.0.1:6379/15"}])
+def test_sign_in_limits_are_counted_in_redis_when_configured(app, cast):
+    import redis
+
+    redis.Redis(host="127.0.0.1", port=6379, db=15).flushdb()
+    client = app.test_client()
+    codes = [sign_in(client, cast.coord_a.email, "wrong").status_code for _ in range(11)]
+    assert codes[-1] == 429
+    assert redis.Redis(host="127.0.0.1", port=6379, db=15).keys("LIMITS*")
+    redis.Redis(host="127.0.0.1", port=6379, db=15).flushdb()

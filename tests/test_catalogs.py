@@ -9,7 +9,6 @@ from pathlib import Path
 import pytest
 from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
-from jinja2 import Environment, nodes
 
 ROOT = Path(__file__).resolve().parent.parent
 TRANSLATED = ["es", "zh_Hant"]
@@ -29,7 +28,10 @@ def source_ids() -> set:
     ]
     found = set()
     for _file, _line, message, _comments, _context in extract_from_dir(
-        str(ROOT), method_map, keywords={**KEYWORDS}, options_map={"engage/templates/**": {"extensions": "jinja2.ext.do"}}
+        str(ROOT),
+        method_map,
+        keywords={**KEYWORDS},
+        options_map={"engage/templates/**": {"extensions": "jinja2.ext.do"}},
     ):
         found.add(message if isinstance(message, str) else message[0])
     return found
@@ -68,7 +70,9 @@ def test_translations_are_not_english_copies(locale):
     copies = [
         m.id
         for m in catalog(locale)
-        if m.id and isinstance(m.id, str) and m.string == m.id
+        if m.id
+        and isinstance(m.id, str)
+        and m.string == m.id
         and re.search(r"[A-Za-z]{4,}", re.sub(r"%\(\w+\)[sd]", "", m.id))
         and m.id not in ALLOWED_SAME
     ]

@@ -42,8 +42,9 @@ def test_demo_logins_work(runner, app):
     from tests.conftest import post_form
 
     client = app.test_client()
-    response = post_form(client, "/login", {"email": "coordinator@valle-central.example.org",
-                                           "password": "demo-password-2026"})
+    response = post_form(
+        client, "/login", {"email": "coordinator@valle-central.example.org", "password": "demo-password-2026"}
+    )
     assert response.headers["Location"] == "/coordinator/"
 
 

@@ -25,9 +25,7 @@ CSRF_CASES = {
 
 
 def snapshot() -> dict[str, int]:
-    return {
-        t.name: db.session.scalar(sa.select(sa.func.count()).select_from(t)) for t in Base.metadata.sorted_tables
-    }
+    return {t.name: db.session.scalar(sa.select(sa.func.count()).select_from(t)) for t in Base.metadata.sorted_tables}
 
 
 def test_every_post_route_is_checked(app):

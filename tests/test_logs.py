@@ -44,8 +44,13 @@ def test_a_day_of_staff_work_leaves_no_personal_data_in_the_logs(app, cast, clie
     post_form(
         client,
         "/admin/staff/new",
-        {"name": "Yolanda Quintero", "email": "yolanda@example.org", "role": "admin", "locale": "es",
-         "organisation_id": "0"},
+        {
+            "name": "Yolanda Quintero",
+            "email": "yolanda@example.org",
+            "role": "admin",
+            "locale": "es",
+            "organisation_id": "0",
+        },
     )
     post_form(
         client,
@@ -56,8 +61,17 @@ def test_a_day_of_staff_work_leaves_no_personal_data_in_the_logs(app, cast, clie
     lines = log_lines()
     assert any(line["event"] == "request" for line in lines)
     raw = json.dumps(lines, ensure_ascii=False)
-    for secret in ["Yolanda", "Quintero", "yolanda@example.org", "555-0199", "5550111", cast.admin.email,
-                   cast.coord_a.email, cast.parent.display_name, "Ada Admin"]:
+    for secret in [
+        "Yolanda",
+        "Quintero",
+        "yolanda@example.org",
+        "555-0199",
+        "5550111",
+        cast.admin.email,
+        cast.coord_a.email,
+        cast.parent.display_name,
+        "Ada Admin",
+    ]:
         assert secret not in raw
 
 

@@ -12,9 +12,7 @@ from engage.extensions import db
 
 def diff(app) -> list:
     with app.app_context(), db.engine.connect() as conn:
-        context = MigrationContext.configure(
-            conn, opts={"compare_type": True, "render_as_batch": True}
-        )
+        context = MigrationContext.configure(conn, opts={"compare_type": True, "render_as_batch": True})
         return compare_metadata(context, db.metadata)
 
 

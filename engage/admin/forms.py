@@ -1,9 +1,8 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from wtforms.fields.choices import SelectChoice
 from wtforms import BooleanField, EmailField, SelectField, SelectMultipleField, StringField, TelField
-
+from wtforms.fields.choices import SelectChoice
 
 from engage.forms import BaseForm, add_localized_fields, colour, email, max_length, optional, required, slug, url
 from engage.i18n import language_name
@@ -59,7 +58,9 @@ class StaffForm(BaseForm):
 
     def set_choices(self, plans, organisations, locales):
         self.plan_ids.choices = [SelectChoice(p.id, p.name) for p in plans]
-        self.organisation_id.choices = [SelectChoice(0, _l("None"))] + [SelectChoice(o.id, o.name) for o in organisations]
+        self.organisation_id.choices = [SelectChoice(0, _l("None"))] + [
+            SelectChoice(o.id, o.name) for o in organisations
+        ]
         self.locale.choices = [SelectChoice(loc, language_name(loc)) for loc in locales]
 
     def validate(self, extra_validators=None) -> bool:
@@ -75,5 +76,3 @@ class StaffForm(BaseForm):
 
 class ConfirmForm(BaseForm):
     """A button that changes something: CSRF only."""
-
-

@@ -229,7 +229,14 @@ def staff_edit(staff_id: int | None):
             db.session.commit()
             if new:
                 hours = _invite_hours()
-                flash(ngettext("Invitation sent. The link in it works for %(num)d hour.", "Invitation sent. The link in it works for %(num)d hours.", hours), "success")
+                flash(
+                    ngettext(
+                        "Invitation sent. The link in it works for %(num)d hour.",
+                        "Invitation sent. The link in it works for %(num)d hours.",
+                        hours,
+                    ),
+                    "success",
+                )
             else:
                 flash(_("The account is saved."), "success")
             return redirect(url_for("admin.staff"))

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
+import sqlalchemy as sa
 from flask import current_app, render_template, url_for
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from werkzeug.security import generate_password_hash
-
-import sqlalchemy as sa
 
 from engage.extensions import db
 from engage.mail import send_email

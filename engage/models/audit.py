@@ -15,9 +15,7 @@ class AuditEvent(Base):
     __tablename__ = "audit_events"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    actor_id: Mapped[int | None] = mapped_column(
-        sa.ForeignKey("staff_users.id", ondelete="SET NULL"), index=True
-    )
+    actor_id: Mapped[int | None] = mapped_column(sa.ForeignKey("staff_users.id", ondelete="SET NULL"), index=True)
     action: Mapped[str] = mapped_column(sa.String(60))
     target_type: Mapped[str | None] = mapped_column(sa.String(40))
     target_id: Mapped[int | None]

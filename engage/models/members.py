@@ -109,9 +109,7 @@ class ConsentEvent(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     phone: Mapped[str] = mapped_column(sa.String(20), index=True)
-    member_id: Mapped[int | None] = mapped_column(
-        sa.ForeignKey("members.id", ondelete="SET NULL"), index=True
-    )
+    member_id: Mapped[int | None] = mapped_column(sa.ForeignKey("members.id", ondelete="SET NULL"), index=True)
     action: Mapped[ConsentAction] = mapped_column(
         sa.Enum(ConsentAction, native_enum=False, length=10, values_callable=_values)
     )
@@ -123,9 +121,7 @@ class ConsentEvent(Base):
     words_shown: Mapped[str] = mapped_column(sa.Text)
     # What the person sent, when they opted in or out by text ("STOP", "加入").
     keyword: Mapped[str | None] = mapped_column(sa.String(40))
-    assisted_by_id: Mapped[int | None] = mapped_column(
-        sa.ForeignKey("staff_users.id", ondelete="SET NULL"), index=True
-    )
+    assisted_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("staff_users.id", ondelete="SET NULL"), index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
 
     member: Mapped[Member | None] = relationship()

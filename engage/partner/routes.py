@@ -19,8 +19,6 @@ def index():
     if org is None:
         abort(403)
     families = db.session.scalar(
-        sa.select(sa.func.count(Member.id)).where(
-            Member.organisation_id == org.id, Member.deleted_at.is_(None)
-        )
+        sa.select(sa.func.count(Member.id)).where(Member.organisation_id == org.id, Member.deleted_at.is_(None))
     )
     return render_template("partner/index.html", organisation=org, families=families)

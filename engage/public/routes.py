@@ -32,18 +32,14 @@ def healthz():
 @bp.get("/committees")
 @public
 def committees():
-    plans = db.session.scalars(
-        sa.select(Plan).options(selectinload(Plan.committees)).order_by(Plan.name)
-    ).all()
+    plans = db.session.scalars(sa.select(Plan).options(selectinload(Plan.committees)).order_by(Plan.name)).all()
     return render_template("public/committees.html", plans=plans)
 
 
 @bp.get("/committees/<slug>")
 @public
 def committee(slug: str):
-    found = db.session.scalar(
-        sa.select(Committee).where(Committee.slug == slug, Committee.is_public.is_(True))
-    )
+    found = db.session.scalar(sa.select(Committee).where(Committee.slug == slug, Committee.is_public.is_(True)))
     if found is None:
         abort(404)
     return render_template("public/committee.html", committee=found)
