@@ -77,6 +77,11 @@ def load_config(name: str | None = None, instance_path: str | None = None) -> di
         "TWILIO_MESSAGING_SERVICE_SID": env("TWILIO_MESSAGING_SERVICE_SID"),
         "TWILIO_FROM_NUMBER": env("TWILIO_FROM_NUMBER"),
         "SMS_RATE_PER_SECOND": env_float("SMS_RATE_PER_SECOND", 1.0),
+        "SMS_PRICE_PER_SEGMENT": env("SMS_PRICE_PER_SEGMENT", "0.0083"),
+        "SMS_MAX_ATTEMPTS": env_int("SMS_MAX_ATTEMPTS", 6),
+        "SMS_RETRY_BASE_SECONDS": env_int("SMS_RETRY_BASE_SECONDS", 30),
+        "SMS_LEASE_SECONDS": env_int("SMS_LEASE_SECONDS", 300),
+        "TWILIO_API_BASE_URL": env("TWILIO_API_BASE_URL"),
         "PUBLIC_BASE_URL": (env("PUBLIC_BASE_URL", "http://127.0.0.1:5000") or "").rstrip("/"),
         # Rate limits
         "RATELIMIT_STORAGE_URI": env("RATELIMIT_STORAGE_URI", "memory://"),
@@ -108,6 +113,12 @@ def load_config(name: str | None = None, instance_path: str | None = None) -> di
         # Number of proxies in front of the app (X-Forwarded-For/-Proto).
         "PROXY_COUNT": env_int("PROXY_COUNT", 0),
     }
+    if production and cfg["SMS_BACKEND"] == "twilio":
+        missing = [k for k in ("TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN") if not cfg[k]]
+        if not (cfg["TWILIO_MESSAGING_SERVICE_SID"] or cfg["TWILIO_FROM_NUMBER"]):
+            missing.append("TWILIO_MESSAGING_SERVICE_SID or TWILIO_FROM_NUMBER")
+        if missing:
+            raise ConfigError(f"SMS_BACKEND=twilio needs {', '.join(missing)}")
     if name == "test":
         cfg.update(
             SQLALCHEMY_DATABASE_URI=env("TEST_SQLITE_URL", "sqlite://"),

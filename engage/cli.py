@@ -15,6 +15,20 @@ from engage.models import Organisation, Plan, Role, StaffUser
 def init_app(app: Flask) -> None:
     app.cli.add_command(demo_command)
     app.cli.add_command(create_user_command)
+    app.cli.add_command(worker_command)
+
+
+@click.command("worker")
+@click.option("--once", is_flag=True, help="Deliver what is due now, then exit.")
+def worker_command(once: bool) -> None:
+    """Deliver due text messages (and, later, schedule reminders)."""
+    from flask import current_app
+
+    from engage.sms.worker import run
+
+    handled = run(current_app._get_current_object(), once=once)
+    if once:
+        click.echo(f"Handled {handled} message(s).")
 
 
 @click.command("demo")

@@ -10,10 +10,36 @@ from engage.models.members import (
     MemberSource,
     SmsStatus,
 )
+from engage.models.messaging import (
+    FINAL_STATUSES,
+    BulkMessage,
+    CommitteeMembership,
+    Conversation,
+    InboundMessage,
+    OutboxKind,
+    OutboxMessage,
+    OutboxStatus,
+    RosterRole,
+    RosterStatus,
+    SmsOptOut,
+    SmsSender,
+)
 from engage.models.plans import Committee, Organisation, Plan
 from engage.models.staff import Role, StaffUser
 
 __all__ = [
+    "FINAL_STATUSES",
+    "BulkMessage",
+    "CommitteeMembership",
+    "Conversation",
+    "InboundMessage",
+    "OutboxKind",
+    "OutboxMessage",
+    "OutboxStatus",
+    "RosterRole",
+    "RosterStatus",
+    "SmsOptOut",
+    "SmsSender",
     "AuditEvent",
     "Base",
     "Committee",
