@@ -47,6 +47,9 @@ MATRIX = {
         lambda c: "/coordinator/",
         dict(anonymous=302, parent=403, cbo_a=403, coord_a=200, coord_b=200, admin=200),
     ),
+    # Twilio's webhooks: open to anyone who can sign the request (see tests/test_sms_webhooks.py).
+    "sms.inbound_sms": ("POST", lambda c: "/sms/inbound", dict.fromkeys(ROLES, 200)),
+    "sms.status": ("POST", lambda c: "/sms/status", dict.fromkeys(ROLES, 204)),
     "partner.index": (
         "GET",
         lambda c: "/partner/",
