@@ -177,4 +177,86 @@ def load_demo() -> list[tuple[str, str, str]]:
             )
         )
     db.session.flush()
+    _demo_rosters_and_messages(plan, now)
     return logins
+
+
+# (member's phone, minutes ago, text they sent, coordinator's answer or None)
+DEMO_TEXTS = [
+    ("+15595550123", 95, "¿Habrá cuidado de niños en la próxima reunión? Tengo dos niños pequeños.", None),
+    ("+14155550132", 240, "請問下次開會可以帶孩子一起去嗎？", None),
+    (
+        "+15595550147",
+        60 * 26,
+        "Can I join the meeting by phone? I work until 6.",
+        "Yes! We will text you the call-in number the day before.",
+    ),
+]
+
+
+def _demo_rosters_and_messages(plan: Plan, now) -> None:
+    from engage.models import (
+        CommitteeMembership,
+        Conversation,
+        InboundMessage,
+        OutboxKind,
+        OutboxMessage,
+        OutboxStatus,
+        RosterRole,
+    )
+    from engage.sms.segments import count_segments
+
+    children = db.session.scalar(sa.select(Committee).where(Committee.slug == COMMITTEES[0]["slug"]))
+    members = db.session.scalars(sa.select(Member).where(Member.plan_id == plan.id).order_by(Member.id)).all()
+    seated = set(
+        db.session.scalars(
+            sa.select(CommitteeMembership.member_id).where(CommitteeMembership.committee_id == children.id)
+        )
+    )
+    for i, member in enumerate(members):
+        if member.id not in seated:
+            role = RosterRole.CHAIR if i == 0 else RosterRole.MEMBER
+            db.session.add(
+                CommitteeMembership(committee_id=children.id, member_id=member.id, role=role, term_start=now)
+            )
+
+    for n, (phone, minutes_ago, text, answer) in enumerate(DEMO_TEXTS):
+        sid = f"SMdemo{n:026d}"
+        if db.session.scalar(sa.select(InboundMessage.id).where(InboundMessage.message_sid == sid)):
+            continue
+        member = db.session.scalar(sa.select(Member).where(Member.phone == phone))
+        at = now - timedelta(minutes=minutes_ago)
+        conv = db.session.scalar(sa.select(Conversation).where(Conversation.phone == phone))
+        if conv is None:
+            conv = Conversation(phone=phone, member_id=member.id, created_at=at)
+            db.session.add(conv)
+            db.session.flush()
+        conv.last_inbound_at = at
+        conv.last_message_at = at
+        conv.needs_reply = answer is None
+        db.session.add(InboundMessage(message_sid=sid, conversation_id=conv.id, body=text, received_at=at))
+        if answer:
+            body = f"{plan.short_name}: {answer}"
+            db.session.add(
+                OutboxMessage(
+                    phone=phone,
+                    member_id=member.id,
+                    conversation_id=conv.id,
+                    kind=OutboxKind.DIRECT,
+                    body=body,
+                    locale=member.locale,
+                    segments=count_segments(body).count,
+                    status=OutboxStatus.DELIVERED,
+                    due_at=at + timedelta(minutes=20),
+                    quiet_hours=False,
+                    priority=2,
+                    attempts=1,
+                    via="console",
+                    sent_at=at + timedelta(minutes=20),
+                    delivered_at=at + timedelta(minutes=21),
+                    created_at=at + timedelta(minutes=20),
+                )
+            )
+            conv.last_message_at = at + timedelta(minutes=20)
+            conv.handled_at = at + timedelta(minutes=20)
+    db.session.flush()
