@@ -85,9 +85,14 @@ def html_lang(locale: str | None = None) -> str:
     return (locale or current_locale()).replace("_", "-")
 
 
-def language_name(locale: str) -> str:
-    """The language named in itself: English, español, 中文 (繁體)."""
-    return Locale.parse(locale).get_display_name(locale)
+def language_name(locale: str, in_locale: str | None = None) -> str:
+    """A language's name in the reader's language ("Spanish" / "español" / "西班牙文"),
+    or in ``in_locale``: the switcher names each language in itself."""
+    try:
+        reader = in_locale or current_locale()
+    except RuntimeError:  # outside a request
+        reader = DEFAULT_LOCALE
+    return Locale.parse(locale).get_display_name(reader)
 
 
 @dataclass(frozen=True)

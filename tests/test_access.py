@@ -16,6 +16,37 @@ ROLES = ("anonymous", "parent", "cbo_a", "coord_a", "coord_b", "admin")
 STAFF_ONLY_ADMIN = dict(anonymous=302, parent=403, cbo_a=403, coord_a=403, coord_b=403, admin=200)
 ADMIN_POST = dict(anonymous=302, parent=403, cbo_a=403, coord_a=403, coord_b=403, admin=302)
 EVERYONE = dict.fromkeys(ROLES, 200)
+COORDINATORS = dict(anonymous=302, parent=403, cbo_a=403, coord_a=200, coord_b=200, admin=200)
+# A page about plan A: its coordinator and admins see it, plan B's coordinator gets 404.
+PLAN_A_PAGE = dict(anonymous=302, parent=403, cbo_a=403, coord_a=200, coord_b=404, admin=200)
+PLAN_A_POST = dict(anonymous=302, parent=403, cbo_a=403, coord_a=302, coord_b=404, admin=302)
+
+
+def conversation_a(c) -> int:
+    """A conversation with plan A's parent (made once per test)."""
+    import sqlalchemy as sa
+
+    from engage.extensions import db
+    from engage.models import Conversation
+
+    conv = db.session.scalar(sa.select(Conversation).filter_by(phone=c.parent.phone))
+    if conv is None:
+        conv = Conversation(phone=c.parent.phone, member_id=c.parent.id, needs_reply=True)
+        db.session.add(conv)
+        db.session.commit()
+    return conv.id
+
+
+def bulk_a(c) -> int:
+    """A message plan A sent to many people."""
+    from engage.extensions import db
+    from engage.models import BulkMessage
+
+    bulk = BulkMessage(plan_id=c.plan_a.id, bodies={"en": "AFH: Hello"}, audience={}, recipient_count=0)
+    db.session.add(bulk)
+    db.session.commit()
+    return bulk.id
+
 
 # endpoint: (method, path built from the cast, expected status per role)
 MATRIX = {
@@ -47,6 +78,27 @@ MATRIX = {
         lambda c: "/coordinator/",
         dict(anonymous=302, parent=403, cbo_a=403, coord_a=200, coord_b=200, admin=200),
     ),
+    "coordinator.inbox": ("GET", lambda c: "/coordinator/inbox", COORDINATORS),
+    "coordinator.conversation": ("GET", lambda c: f"/coordinator/inbox/{conversation_a(c)}", PLAN_A_PAGE),
+    # Posted without a text: the page comes back with "Please fill this in".
+    "coordinator.conversation_reply": (
+        "POST",
+        lambda c: f"/coordinator/inbox/{conversation_a(c)}/reply",
+        PLAN_A_PAGE,
+    ),
+    "coordinator.conversation_handled": (
+        "POST",
+        lambda c: f"/coordinator/inbox/{conversation_a(c)}/handled",
+        PLAN_A_POST,
+    ),
+    "coordinator.conversation_unanswered": (
+        "POST",
+        lambda c: f"/coordinator/inbox/{conversation_a(c)}/unanswered",
+        PLAN_A_POST,
+    ),
+    "coordinator.bulk_list": ("GET", lambda c: "/coordinator/messages", COORDINATORS),
+    "coordinator.bulk_new": ("GET", lambda c: "/coordinator/messages/new", COORDINATORS),
+    "coordinator.bulk_detail": ("GET", lambda c: f"/coordinator/messages/{bulk_a(c)}", PLAN_A_PAGE),
     # Twilio's webhooks: open to anyone who can sign the request (see tests/test_sms_webhooks.py).
     "sms.inbound_sms": ("POST", lambda c: "/sms/inbound", dict.fromkeys(ROLES, 200)),
     "sms.status": ("POST", lambda c: "/sms/status", dict.fromkeys(ROLES, 204)),

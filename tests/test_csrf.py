@@ -21,6 +21,11 @@ CSRF_CASES = {
     "admin.staff_disable": lambda c: f"/admin/staff/{c.coord_b.id}/disable",
     "admin.staff_enable": lambda c: f"/admin/staff/{c.coord_b.id}/enable",
     "admin.staff_reset": lambda c: f"/admin/staff/{c.coord_b.id}/reset",
+    # The token is checked before the view runs, so these need no conversation to exist.
+    "coordinator.conversation_reply": lambda c: "/coordinator/inbox/1/reply",
+    "coordinator.conversation_handled": lambda c: "/coordinator/inbox/1/handled",
+    "coordinator.conversation_unanswered": lambda c: "/coordinator/inbox/1/unanswered",
+    "coordinator.bulk_new": lambda c: "/coordinator/messages/new",
 }
 
 

@@ -77,7 +77,9 @@ def test_the_switcher_keeps_the_rest_of_the_address(client, cast):
 
 
 def test_locale_names():
-    assert language_name("es") == "español"
+    assert language_name("es", "es") == "español"
+    assert language_name("zh_Hant", "zh_Hant") == "中文 (繁體)"
+    assert language_name("es", "en") == "Spanish"
     assert html_lang("zh_Hant") == "zh-Hant"
 
 

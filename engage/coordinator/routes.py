@@ -7,6 +7,7 @@ from flask import render_template
 from sqlalchemy.orm import selectinload
 
 from engage.coordinator import bp
+from engage.coordinator.inbox import unanswered_count
 from engage.extensions import db
 from engage.models import Member, Plan
 from engage.security import allow, visible_plan_ids
@@ -27,4 +28,10 @@ def index():
             .group_by(Member.plan_id)
         ).all()
     )
-    return render_template("coordinator/index.html", plans=plans, member_counts=member_counts)
+    return render_template(
+        "coordinator/index.html", plans=plans, member_counts=member_counts, unanswered=unanswered_count()
+    )
+
+
+# The inbox and bulk messages live in their own modules; importing them registers their views.
+from engage.coordinator import bulk, inbox  # noqa: E402,F401

@@ -145,8 +145,12 @@ def handle(message_sid: str, phone: str, body: str) -> Result:
             return result
 
     if member is None:
-        text = texts.unknown_number(locales())
-        result.replies.append(enqueue(phone, text, kind=OutboxKind.REPLY, locale="en", conversation=conv))
+        # At most once an hour, like the acknowledgement below: an auto-responder on the
+        # other end must not turn the invitation into an endless exchange.
+        if conv.last_ack_at is None or now - conv.last_ack_at > ACK_EVERY:
+            conv.last_ack_at = now
+            text = texts.unknown_number(locales())
+            result.replies.append(enqueue(phone, text, kind=OutboxKind.REPLY, locale="en", conversation=conv))
         return result
 
     if found.intent == keywords.LANGUAGE and found.locale in locales():

@@ -21,6 +21,7 @@ it to ``sent`` / ``delivered``.
 from __future__ import annotations
 
 import time
+from collections import defaultdict
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -158,9 +159,10 @@ def enqueue(
 
 
 def enqueue_many(rows: list[dict]) -> None:
-    """Fast path for bulk messages: plain dicts of column values, one INSERT statement."""
+    """Fast path for bulk messages: plain dicts of column values, one executemany
+    INSERT on the table (no ORM bookkeeping per row)."""
     if rows:
-        db.session.execute(sa.insert(OutboxMessage), rows)
+        db.session.execute(sa.insert(OutboxMessage.__table__), rows)
 
 
 def status_callback_url(row_id: int) -> str:
@@ -258,6 +260,9 @@ def deliver_due(
     for r in rows:
         if r.phone in stopped:
             updates.append(_final(r.id, OutboxStatus.SKIPPED, message="opted out"))
+        elif r.expires_at is not None and started > r.expires_at:
+            # Late for another reason (retries, a worker that was down): no use now either.
+            updates.append(_final(r.id, OutboxStatus.DROPPED, message="too late: it expired before it could go"))
         elif r.quiet_hours and in_quiet_hours(started):
             later = next_send_time(started)
             if r.expires_at is not None and later > r.expires_at:
@@ -293,20 +298,37 @@ def deliver_due(
                     }
                 )
 
-    db.session.execute(sa.update(OutboxMessage), updates)
+    _record_results(updates)
     for r in opt_outs:
-        member = db.session.get(Member, r.member_id) if r.member_id else None
-        consent.opt_out(
-            r.phone,
-            channel=ConsentChannel.CARRIER,
-            locale=getattr(member, "locale", "en"),
-            words_shown="Twilio error 21610: the number is unsubscribed at the carrier.",
-            member=member,
-        )
+        _carrier_opt_out(r.phone, r.member_id)
     db.session.commit()
     for u in updates:
         status_changed.send(app, row_id=u["id"], status=u["status"])
     return len(rows)
+
+
+def _record_results(updates: list[dict]) -> None:
+    """Write the batch's results, but only over rows still in this worker's hands.
+
+    A status callback may arrive before the batch commits (Twilio reports "sent" or even
+    "delivered" within a second): the callback has locked and moved the row already,
+    and the worker's older news must not move it back. ``unknown`` is still ours: the
+    worker knows better than ``recover_stale`` what became of its own rows.
+    """
+    table = OutboxMessage.__table__
+    groups: dict[tuple, list[dict]] = defaultdict(list)
+    for u in updates:
+        groups[tuple(sorted(k for k in u if k != "id"))].append(u)
+    for keys, batch in groups.items():
+        stmt = (
+            table.update()
+            .where(
+                table.c.id == sa.bindparam("row_id"),
+                sa.or_(table.c.status == OutboxStatus.SENDING, table.c.status == OutboxStatus.UNKNOWN),
+            )
+            .values({k: sa.bindparam(k, type_=table.c[k].type) for k in keys})
+        )
+        db.session.execute(stmt, [{"row_id": u["id"], **{k: u[k] for k in keys}} for u in batch])
 
 
 def _final(row_id: int, status: OutboxStatus, *, message: str, code: str | None = None) -> dict:
@@ -325,6 +347,18 @@ def _failure(r, exc: TransportError, at: datetime, cfg) -> dict:
     row = _requeue(r.id, at + timedelta(seconds=delay), r.attempts)
     row.update(error_code=code, error_message=str(exc)[:300])
     return row
+
+
+def _carrier_opt_out(phone: str, member_id: int | None) -> None:
+    """Twilio's error 21610: the person texted STOP to the carrier or to Twilio itself."""
+    member = db.session.get(Member, member_id) if member_id else None
+    consent.opt_out(
+        phone,
+        channel=ConsentChannel.CARRIER,
+        locale=getattr(member, "locale", "en"),
+        words_shown="Twilio error 21610: the number is unsubscribed at the carrier.",
+        member=member,
+    )
 
 
 # Status callbacks ---------------------------------------------------------------------
@@ -353,28 +387,24 @@ def record_status(row_id: int | None, sid: str | None, twilio_status: str, error
         row = db.session.scalar(sa.select(OutboxMessage).where(OutboxMessage.provider_sid == sid).with_for_update())
     if row is None or status is None:
         return False
-    if STATUS_RANK[status] <= STATUS_RANK[row.status] and row.status != OutboxStatus.UNKNOWN:
-        return True
-    row.status = status
-    row.provider_sid = row.provider_sid or sid
-    now = utcnow()
-    if status == OutboxStatus.SENT:
-        row.sent_at = row.sent_at or now
-    if status == OutboxStatus.DELIVERED:
-        row.delivered_at = now
-    if error_code:
-        row.error_code = str(error_code)[:20]
+    forward = STATUS_RANK[status] > STATUS_RANK[row.status] or row.status == OutboxStatus.UNKNOWN
+    if forward:
+        row.status = status
+        row.provider_sid = row.provider_sid or sid
+        now = utcnow()
+        if status == OutboxStatus.SENT:
+            row.sent_at = row.sent_at or now
+        if status == OutboxStatus.DELIVERED:
+            row.delivered_at = now
+        if error_code:
+            row.error_code = str(error_code)[:20]
     if error_code and str(error_code) == str(UNSUBSCRIBED):
-        member = db.session.get(Member, row.member_id) if row.member_id else None
-        consent.opt_out(
-            row.phone,
-            channel=ConsentChannel.CARRIER,
-            locale=getattr(member, "locale", "en"),
-            words_shown="Twilio error 21610: the number is unsubscribed at the carrier.",
-            member=member,
-        )
+        # The carrier says the number is unsubscribed: honoured even when the row itself
+        # had already reached a final status through an earlier callback.
+        _carrier_opt_out(row.phone, row.member_id)
     db.session.commit()
-    status_changed.send(current_app._get_current_object(), row_id=row.id, status=status)
+    if forward:
+        status_changed.send(current_app._get_current_object(), row_id=row.id, status=status)
     return True
 
 

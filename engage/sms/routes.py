@@ -15,6 +15,7 @@ from engage.security import public
 from engage.sms import bp, inbound, outbox
 
 MAX_BODY = 1600  # Twilio's own limit for one message
+MAX_ROW_ID = 2**31 - 1  # outbox ids are 32-bit integers
 
 
 def signed_by_twilio(view):
@@ -35,6 +36,16 @@ def signed_by_twilio(view):
     return wrapped
 
 
+def _field(*names: str) -> str:
+    """The first of these form fields that is present and not empty, without NUL
+    characters: PostgreSQL refuses them in text, and a 500 would make Twilio retry."""
+    for name in names:
+        value = request.form.get(name)
+        if value:
+            return value.replace("\x00", "")
+    return ""
+
+
 def twiml(response: MessagingResponse | None = None) -> Response:
     return Response(str(response or MessagingResponse()), mimetype="text/xml")
 
@@ -44,7 +55,7 @@ def twiml(response: MessagingResponse | None = None) -> Response:
 @public
 @signed_by_twilio
 def inbound_sms():
-    sid = (request.form.get("MessageSid") or request.form.get("SmsSid") or "").strip()[:64]
+    sid = _field("MessageSid", "SmsSid").strip()[:64]
     phone = inbound.normalise_phone(request.form.get("From"))
     body = (request.form.get("Body") or "")[:MAX_BODY].replace("\x00", "")
     if not sid or phone is None:
@@ -72,13 +83,17 @@ def inbound_sms():
 @signed_by_twilio
 def status():
     raw_id = request.args.get("o", "")
-    row_id = int(raw_id) if raw_id.isdigit() and len(raw_id) < 12 else None
-    sid = (request.form.get("MessageSid") or request.form.get("SmsSid") or "")[:64] or None
+    # ASCII digits only (str.isdigit() also accepts "²", which int() refuses, and "１"), and
+    # within PostgreSQL's integer, or the lookup itself fails.
+    row_id = int(raw_id) if raw_id.isascii() and raw_id.isdigit() and len(raw_id) < 12 else None
+    if row_id is not None and row_id > MAX_ROW_ID:
+        row_id = None
+    sid = _field("MessageSid", "SmsSid").strip()[:64] or None
     known = outbox.record_status(
         row_id,
         sid,
-        request.form.get("MessageStatus") or request.form.get("SmsStatus") or "",
-        (request.form.get("ErrorCode") or "")[:20] or None,
+        _field("MessageStatus", "SmsStatus"),
+        _field("ErrorCode").strip()[:20] or None,
     )
     if not known:
         db.session.rollback()

@@ -94,7 +94,7 @@ class TwilioTransport:
 
     def send(self, *, to: str, body: str, row_id: int, status_callback: str | None) -> Sent:
         from requests.exceptions import RequestException
-        from twilio.base.exceptions import TwilioException, TwilioRestException
+        from twilio.base.exceptions import TwilioException, TwilioRestException, TwilioServiceException
 
         kwargs = {"to": to, "body": body}
         if status_callback:
@@ -105,14 +105,25 @@ class TwilioTransport:
             kwargs["from_"] = self.from_number
         try:
             message = self.client.messages.create(**kwargs)
-        except TwilioRestException as exc:
-            code = int(exc.code) if exc.code else None
-            transient = exc.status == 429 or exc.status >= 500 or code in TRANSIENT_CODES
-            permanent = not transient and (code in PERMANENT_CODES or 400 <= exc.status < 500)
-            raise TransportError(f"twilio {exc.status}", code=code, permanent=permanent) from None
+        except (TwilioRestException, TwilioServiceException) as exc:
+            # The classic error body ({"code", "message", "more_info", "status"}) gives a
+            # TwilioRestException; an RFC 9457 problem body gives a TwilioServiceException.
+            # Both carry the HTTP status and Twilio's code.
+            status = _as_int(exc.status) or 0
+            code = _as_int(exc.code)
+            transient = status == 429 or status >= 500 or code in TRANSIENT_CODES
+            permanent = not transient and (code in PERMANENT_CODES or 400 <= status < 500)
+            raise TransportError(f"twilio {status}", code=code, permanent=permanent) from None
         except (RequestException, TwilioException, OSError) as exc:
             raise TransportError(f"network: {type(exc).__name__}") from None
         return Sent(sid=message.sid, via=self.via)
+
+
+def _as_int(value) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
 
 
 def get_transport(app: Flask):
