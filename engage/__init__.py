@@ -37,9 +37,9 @@ def create_app(config_overrides: dict | None = None) -> Flask:
     limiter.init_app(app)
     _init_login(app, login_manager)
 
-    from engage import admin, auth, coordinator, partner, public, sms
+    from engage import admin, auth, coordinator, join, me, partner, public, sms
 
-    for module in (public, auth, admin, coordinator, partner, sms):
+    for module in (public, auth, join, me, admin, coordinator, partner, sms):
         app.register_blueprint(module.bp)
 
     errors.init_app(app)

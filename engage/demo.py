@@ -85,9 +85,9 @@ STAFF = [
 MEMBERS = [
     ("Maria", "+15595550123", "es", "Fresno", "93701", ["0-5", "6-12"], MemberSource.CBO),
     ("Wei", "+14155550132", "zh_Hant", "Fresno", "93702", ["6-12"], MemberSource.WEB),
-    ("Jasmine", "+15595550147", "en", "Madera", "93637", ["13-18"], MemberSource.SMS),
+    ("Jasmine", "+15595550147", "en", "Madera", "93637", ["13-17"], MemberSource.SMS),
     ("Guadalupe", "+15595550158", "es", "Fresno", "93706", ["0-5"], MemberSource.SMS),
-    ("Mei Ling", "+15595550169", "zh_Hant", "Fresno", "93710", ["0-5", "13-18"], MemberSource.CBO),
+    ("Mei Ling", "+15595550169", "zh_Hant", "Fresno", "93710", ["0-5", "13-17"], MemberSource.CBO),
     ("Tanya", "+15595550171", "en", "Fresno", "93721", ["6-12"], MemberSource.WEB),
 ]
 

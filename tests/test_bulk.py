@@ -325,7 +325,11 @@ def test_the_plan_is_only_asked_for_when_there_is_more_than_one(client, cast):
 def test_each_language_has_its_own_fieldset_named_in_the_readers_language_and_a_lang_textarea(client, cast):
     login(client, cast.coord_a)
     html = client.get(NEW).get_data(as_text=True)
-    for loc, tag, name in (("en", "en", "English"), ("es", "es", "Spanish"), ("zh_Hant", "zh-Hant", "Chinese (Traditional)")):
+    for loc, tag, name in (
+        ("en", "en", "English"),
+        ("es", "es", "Spanish"),
+        ("zh_Hant", "zh-Hant", "Chinese (Traditional)"),
+    ):
         assert f'<fieldset class="lang-block">\n    <legend>{name}</legend>' in html
         assert f'id="body_{loc}" lang="{tag}"' in html
     assert 'style="' not in html and "<script" not in html

@@ -2,6 +2,7 @@
 
 from engage.models.audit import AuditEvent
 from engage.models.base import Base, utcnow
+from engage.models.joining import CodePurpose, ReferralCode, SignupConversation, VerificationCode
 from engage.models.members import (
     ConsentAction,
     ConsentChannel,
@@ -28,6 +29,10 @@ from engage.models.plans import Committee, Organisation, Plan
 from engage.models.staff import Role, StaffUser
 
 __all__ = [
+    "CodePurpose",
+    "ReferralCode",
+    "SignupConversation",
+    "VerificationCode",
     "FINAL_STATUSES",
     "BulkMessage",
     "CommitteeMembership",

@@ -56,6 +56,16 @@ class Member(TimestampMixin, Base):
         sa.Enum(SmsStatus, native_enum=False, length=10, values_callable=_values),
         default=SmsStatus.PENDING,
     )
+    # How they want to take part: "committee", "feedback", "surveys".
+    participation: Mapped[list] = mapped_column(default=list)
+    # What they usually need to come: {"childcare": bool, "interpreter": bool,
+    # "interpreter_language": "cantonese", "transport": bool, "accessibility": "..."}
+    needs: Mapped[dict] = mapped_column(default=dict)
+    referral_code_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("referral_codes.id", ondelete="SET NULL"), index=True
+    )
+    # The CBO worker who enrolled the family with them, if any.
+    assisted_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("staff_users.id", ondelete="SET NULL"))
     confirmed_at: Mapped[datetime | None]
     deleted_at: Mapped[datetime | None]
     # Bumped when the member signs out everywhere or changes number.

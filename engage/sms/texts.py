@@ -88,3 +88,80 @@ def unknown_number(locales: list[str]) -> str:
         with force_locale(loc):
             lines.append(join_prompt())
     return "\n".join(lines)
+
+
+# Joining -------------------------------------------------------------------------
+
+
+@template(plan=LONGEST_PLAN, code="482913")
+def signup_code(plan: str, code: str) -> str:
+    return _(
+        "%(plan)s: Your code is %(code)s. Enter it on the sign-up page to confirm you want our texts. "
+        "It works for 10 minutes.",
+        plan=plan,
+        code=code,
+    )
+
+
+@template(plan=LONGEST_PLAN, code="482913")
+def login_code(plan: str, code: str) -> str:
+    return _(
+        "%(plan)s: Your sign-in code is %(code)s. It works for 10 minutes. If you did not ask for it, ignore this text.",
+        plan=plan,
+        code=code,
+    )
+
+
+@template(plan=LONGEST_PLAN)
+def welcome(plan: str) -> str:
+    return _(
+        "%(plan)s: Welcome! We will text you about parent advisory meetings, about 4 a month. "
+        "Reply STOP to stop, HELP for help.",
+        plan=plan,
+    )
+
+
+@template(plan=LONGEST_PLAN)
+def ask_name(plan: str) -> str:
+    return _("%(plan)s: Welcome! What name would you like us to call you? Reply with your first name.", plan=plan)
+
+
+@template()
+def ask_name_again() -> str:
+    return _("Please reply with the name you like to be called, for example: Maria.")
+
+
+@template(name="Guadalupe")
+def ask_place(name: str) -> str:
+    return _("Thank you, %(name)s! What county or ZIP code do you live in? For example: Fresno or 93701.", name=name)
+
+
+@template()
+def ask_place_again() -> str:
+    return _(
+        "Sorry, we did not understand. Please reply with a California county or ZIP code, for example: Fresno or 93701."
+    )
+
+
+@template(plan=LONGEST_PLAN)
+def ask_confirm(plan: str) -> str:
+    return _(
+        "%(plan)s: Reply YES to get texts about parent advisory meetings, about 4 a month. "
+        "Msg & data rates may apply. Reply STOP to stop.",
+        plan=plan,
+    )
+
+
+@template()
+def ask_confirm_again() -> str:
+    return _("Please reply YES to sign up, or NO if you do not want to.")
+
+
+@template(plan=LONGEST_PLAN)
+def signup_cancelled(plan: str) -> str:
+    return _("%(plan)s: OK, we did not sign you up. Text JOIN any time if you change your mind.", plan=plan)
+
+
+@template(plan=LONGEST_PLAN)
+def already_member(plan: str) -> str:
+    return _("%(plan)s: You are already signed up. Reply HELP for help or STOP to stop.", plan=plan)

@@ -1,0 +1,1 @@
+"""Web sign-up: /join."""

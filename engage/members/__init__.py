@@ -1,0 +1,1 @@
+"""Members (parents and caregivers): joining, confirming, their own data."""

@@ -1,0 +1,182 @@
+"""The answers a sign-up offers, with their translated labels. Codes are stored;
+labels are shown. Keep codes stable: reports count them."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext
+
+AGE_GROUPS = {
+    "0-5": _l("Under 6 years old"),
+    "6-12": _l("6 to 12 years old"),
+    "13-17": _l("13 to 17 years old"),
+    "18-20": _l("18 to 20 years old"),
+}
+
+PARTICIPATION = {
+    "committee": _l("Be a member of a parent advisory group (it meets a few times a year)"),
+    "feedback": _l("Share ideas now and then, by text or on this website"),
+    "surveys": _l("Answer short surveys"),
+}
+
+NEEDS = {
+    "childcare": _l("Childcare during meetings"),
+    "interpreter": _l("An interpreter"),
+    "transport": _l("Help with transport"),
+}
+
+# Spoken languages an interpreter can be booked for (BRIEF: say which Chinese).
+INTERPRETER_LANGUAGES = {
+    "spanish": _l("Spanish"),
+    "cantonese": _l("Cantonese"),
+    "mandarin": _l("Mandarin"),
+    "vietnamese": _l("Vietnamese"),
+    "tagalog": _l("Tagalog"),
+    "korean": _l("Korean"),
+    "mixteco": _l("Mixteco"),
+    "zapoteco": _l("Zapoteco"),
+    "triqui": _l("Triqui"),
+    "asl": _l("American Sign Language (ASL)"),
+    "other": _l("Another language"),
+}
+
+# California's 58 counties. The names are proper nouns, translated only where a
+# language has its own name for the place.
+COUNTY_NAMES = [
+    "Alameda", "Alpine", "Amador", "Butte", "Calaveras", "Colusa", "Contra Costa", "Del Norte",
+    "El Dorado", "Fresno", "Glenn", "Humboldt", "Imperial", "Inyo", "Kern", "Kings", "Lake", "Lassen",
+    "Los Angeles", "Madera", "Marin", "Mariposa", "Mendocino", "Merced", "Modoc", "Mono", "Monterey",
+    "Napa", "Nevada", "Orange", "Placer", "Plumas", "Riverside", "Sacramento", "San Benito",
+    "San Bernardino", "San Diego", "San Francisco", "San Joaquin", "San Luis Obispo", "San Mateo",
+    "Santa Barbara", "Santa Clara", "Santa Cruz", "Shasta", "Sierra", "Siskiyou", "Solano", "Sonoma",
+    "Stanislaus", "Sutter", "Tehama", "Trinity", "Tulare", "Tuolumne", "Ventura", "Yolo", "Yuba",
+]  # fmt: skip
+
+
+def county_label(name: str) -> str:
+    return str(lazy_pgettext("California county", name)) if name in COUNTY_NAMES else name
+
+
+# Race and ethnicity: the federal standard revised in 2024 (SPD 15), one "select all
+# that apply" question with seven minimum categories and detailed groups; California
+# asks for detailed Asian and Pacific Islander groups, so those lists are longer.
+RACE_ETHNICITY = {
+    "aian": (
+        _l("American Indian or Alaska Native"),
+        {
+            "aian_tribe_ca": _l("A California tribe"),
+            "aian_navajo": _l("Navajo Nation"),
+            "aian_maya": _l("Maya"),
+            "aian_mixteco": _l("Mixteco"),
+            "aian_zapoteco": _l("Zapoteco"),
+            "aian_alaska": _l("Alaska Native village or group"),
+        },
+    ),
+    "asian": (
+        _l("Asian"),
+        {
+            "asian_chinese": _l("Chinese"),
+            "asian_taiwanese": _l("Taiwanese"),
+            "asian_filipino": _l("Filipino"),
+            "asian_vietnamese": _l("Vietnamese"),
+            "asian_korean": _l("Korean"),
+            "asian_japanese": _l("Japanese"),
+            "asian_indian": _l("Asian Indian"),
+            "asian_pakistani": _l("Pakistani"),
+            "asian_bangladeshi": _l("Bangladeshi"),
+            "asian_cambodian": _l("Cambodian"),
+            "asian_hmong": _l("Hmong"),
+            "asian_laotian": _l("Laotian"),
+            "asian_thai": _l("Thai"),
+            "asian_indonesian": _l("Indonesian"),
+            "asian_malaysian": _l("Malaysian"),
+            "asian_sri_lankan": _l("Sri Lankan"),
+        },
+    ),
+    "black": (
+        _l("Black or African American"),
+        {
+            "black_african_american": _l("African American"),
+            "black_jamaican": _l("Jamaican"),
+            "black_haitian": _l("Haitian"),
+            "black_nigerian": _l("Nigerian"),
+            "black_ethiopian": _l("Ethiopian"),
+            "black_somali": _l("Somali"),
+        },
+    ),
+    "hispanic": (
+        _l("Hispanic or Latino"),
+        {
+            "hispanic_mexican": _l("Mexican"),
+            "hispanic_salvadoran": _l("Salvadoran"),
+            "hispanic_guatemalan": _l("Guatemalan"),
+            "hispanic_honduran": _l("Honduran"),
+            "hispanic_puerto_rican": _l("Puerto Rican"),
+            "hispanic_cuban": _l("Cuban"),
+            "hispanic_dominican": _l("Dominican"),
+        },
+    ),
+    "mena": (
+        _l("Middle Eastern or North African"),
+        {
+            "mena_lebanese": _l("Lebanese"),
+            "mena_iranian": _l("Iranian"),
+            "mena_egyptian": _l("Egyptian"),
+            "mena_syrian": _l("Syrian"),
+            "mena_iraqi": _l("Iraqi"),
+            "mena_armenian": _l("Armenian"),
+        },
+    ),
+    "nhpi": (
+        _l("Native Hawaiian or Pacific Islander"),
+        {
+            "nhpi_native_hawaiian": _l("Native Hawaiian"),
+            "nhpi_samoan": _l("Samoan"),
+            "nhpi_chamorro": _l("Chamorro"),
+            "nhpi_tongan": _l("Tongan"),
+            "nhpi_fijian": _l("Fijian"),
+            "nhpi_marshallese": _l("Marshallese"),
+        },
+    ),
+    "white": (
+        _l("White"),
+        {
+            "white_english": _l("English"),
+            "white_german": _l("German"),
+            "white_irish": _l("Irish"),
+            "white_italian": _l("Italian"),
+            "white_polish": _l("Polish"),
+            "white_russian": _l("Russian"),
+        },
+    ),
+}
+RACE_DECLINE = "decline"
+
+# The six HHS disability questions, as HHS words them.
+DISABILITY_QUESTIONS = {
+    "hearing": _l("Are you deaf, or do you have serious difficulty hearing?"),
+    "vision": _l("Are you blind, or do you have serious difficulty seeing, even when wearing glasses?"),
+    "cognition": _l(
+        "Because of a physical, mental, or emotional condition, do you have serious difficulty "
+        "concentrating, remembering, or making decisions?"
+    ),
+    "mobility": _l("Do you have serious difficulty walking or climbing stairs?"),
+    "self_care": _l("Do you have difficulty dressing or bathing?"),
+    "independent_living": _l(
+        "Because of a physical, mental, or emotional condition, do you have difficulty doing errands "
+        "alone such as visiting a doctor's office or shopping?"
+    ),
+}
+DISABILITY_ANSWERS = {
+    "yes": _l("Yes"),
+    "no": _l("No"),
+    "decline": _l("I prefer not to say"),
+}
+
+
+def all_race_codes() -> set[str]:
+    codes = {RACE_DECLINE}
+    for top, (_label, subgroups) in RACE_ETHNICITY.items():
+        codes.add(top)
+        codes.update(subgroups)
+    return codes
