@@ -2,4 +2,6 @@ from flask import Blueprint
 
 bp = Blueprint("join", __name__)
 
-from engage.join import routes  # noqa: E402,F401
+from engage.join import routes, sms  # noqa: E402,F401
+
+sms.init()

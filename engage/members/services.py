@@ -119,8 +119,10 @@ def activate(
     words_shown: str,
     keyword: str | None = None,
     assisted_by: StaffUser | None = None,
+    send_welcome: bool = True,
 ) -> None:
-    """Record the opt-in and send the welcome text (how often we text, how to stop)."""
+    """Record the opt-in and send the welcome text (how often we text, how to stop).
+    A sign-up by text answers with the welcome itself, so it passes ``send_welcome=False``."""
     already = member.sms_status == SmsStatus.ACTIVE
     consent.opt_in(
         member.phone,
@@ -132,7 +134,7 @@ def activate(
         assisted_by=assisted_by,
     )
     member.confirmed_at = member.confirmed_at or utcnow()
-    if not already:
+    if not already and send_welcome:
         with force_locale(member.locale):
             body = texts.welcome(plan=plan_name(member))
         enqueue(member.phone, body, kind=OutboxKind.CONSENT, locale=member.locale, member=member)

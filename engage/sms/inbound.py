@@ -31,8 +31,13 @@ from engage.sms.outbox import enqueue
 
 # Acknowledge free text at most this often, so a burst of texts gets one "we got it".
 ACK_EVERY = timedelta(hours=1)
-# Other parts of engage answer YES / NO / JOIN; they register here.
+# Other parts of engage answer YES / NO / JOIN; they register here. A handler gets
+# (member, conversation, match, body, reply, result) and returns True when it answered.
 INTENT_HANDLERS: dict = {}
+# Conversations in progress (a sign-up by text) see every text before the intents do.
+CONVERSATION_HOOKS: list = []
+# Called with the phone number when someone says STOP.
+STOP_HOOKS: list = []
 
 
 class Duplicate(Exception):
@@ -102,11 +107,12 @@ def handle(message_sid: str, phone: str, body: str) -> Result:
     stopped = consent.is_opted_out(phone)
     locale = member.locale if member else (found.locale or "en")
 
-    def reply(render, **params) -> None:
-        with force_locale(locale):
+    def reply(render, *, in_locale: str | None = None, **params) -> None:
+        loc = in_locale or locale
+        with force_locale(loc):
             body_text = render(**params)
         result.replies.append(
-            enqueue(phone, body_text, kind=OutboxKind.REPLY, locale=locale, member=member, conversation=conv)
+            enqueue(phone, body_text, kind=OutboxKind.REPLY, locale=loc, member=member, conversation=conv)
         )
 
     if found.intent == keywords.STOP:
@@ -114,6 +120,8 @@ def handle(message_sid: str, phone: str, body: str) -> Result:
             locale = found.locale
         with force_locale(locale):
             words = texts.stop_confirmation(plan=plan_name(member))
+        for hook in STOP_HOOKS:
+            hook(phone)
         if consent.opt_out(
             phone, channel=ConsentChannel.SMS, locale=locale, words_shown=words, member=member, keyword=body
         ):
@@ -137,6 +145,10 @@ def handle(message_sid: str, phone: str, body: str) -> Result:
     if stopped:
         # Kept for the record; nothing is sent to a number that said STOP.
         return result
+
+    for hook in CONVERSATION_HOOKS:
+        if hook(member=member, conversation=conv, match=found, body=body, reply=reply, result=result):
+            return result
 
     handler = INTENT_HANDLERS.get(found.intent)
     if handler is not None:
