@@ -40,21 +40,73 @@ INTERPRETER_LANGUAGES = {
     "other": _l("Another language"),
 }
 
-# California's 58 counties. The names are proper nouns, translated only where a
-# language has its own name for the place.
-COUNTY_NAMES = [
-    "Alameda", "Alpine", "Amador", "Butte", "Calaveras", "Colusa", "Contra Costa", "Del Norte",
-    "El Dorado", "Fresno", "Glenn", "Humboldt", "Imperial", "Inyo", "Kern", "Kings", "Lake", "Lassen",
-    "Los Angeles", "Madera", "Marin", "Mariposa", "Mendocino", "Merced", "Modoc", "Mono", "Monterey",
-    "Napa", "Nevada", "Orange", "Placer", "Plumas", "Riverside", "Sacramento", "San Benito",
-    "San Bernardino", "San Diego", "San Francisco", "San Joaquin", "San Luis Obispo", "San Mateo",
-    "Santa Barbara", "Santa Clara", "Santa Cruz", "Shasta", "Sierra", "Siskiyou", "Solano", "Sonoma",
-    "Stanislaus", "Sutter", "Tehama", "Trinity", "Tulare", "Tuolumne", "Ventura", "Yolo", "Yuba",
-]  # fmt: skip
+# California's 58 counties, stored by their English name. The names are proper
+# nouns, translated where a language has its own name for the place.
+COUNTIES = {
+    "Alameda": lazy_pgettext("California county", "Alameda"),
+    "Alpine": lazy_pgettext("California county", "Alpine"),
+    "Amador": lazy_pgettext("California county", "Amador"),
+    "Butte": lazy_pgettext("California county", "Butte"),
+    "Calaveras": lazy_pgettext("California county", "Calaveras"),
+    "Colusa": lazy_pgettext("California county", "Colusa"),
+    "Contra Costa": lazy_pgettext("California county", "Contra Costa"),
+    "Del Norte": lazy_pgettext("California county", "Del Norte"),
+    "El Dorado": lazy_pgettext("California county", "El Dorado"),
+    "Fresno": lazy_pgettext("California county", "Fresno"),
+    "Glenn": lazy_pgettext("California county", "Glenn"),
+    "Humboldt": lazy_pgettext("California county", "Humboldt"),
+    "Imperial": lazy_pgettext("California county", "Imperial"),
+    "Inyo": lazy_pgettext("California county", "Inyo"),
+    "Kern": lazy_pgettext("California county", "Kern"),
+    "Kings": lazy_pgettext("California county", "Kings"),
+    "Lake": lazy_pgettext("California county", "Lake"),
+    "Lassen": lazy_pgettext("California county", "Lassen"),
+    "Los Angeles": lazy_pgettext("California county", "Los Angeles"),
+    "Madera": lazy_pgettext("California county", "Madera"),
+    "Marin": lazy_pgettext("California county", "Marin"),
+    "Mariposa": lazy_pgettext("California county", "Mariposa"),
+    "Mendocino": lazy_pgettext("California county", "Mendocino"),
+    "Merced": lazy_pgettext("California county", "Merced"),
+    "Modoc": lazy_pgettext("California county", "Modoc"),
+    "Mono": lazy_pgettext("California county", "Mono"),
+    "Monterey": lazy_pgettext("California county", "Monterey"),
+    "Napa": lazy_pgettext("California county", "Napa"),
+    "Nevada": lazy_pgettext("California county", "Nevada"),
+    "Orange": lazy_pgettext("California county", "Orange"),
+    "Placer": lazy_pgettext("California county", "Placer"),
+    "Plumas": lazy_pgettext("California county", "Plumas"),
+    "Riverside": lazy_pgettext("California county", "Riverside"),
+    "Sacramento": lazy_pgettext("California county", "Sacramento"),
+    "San Benito": lazy_pgettext("California county", "San Benito"),
+    "San Bernardino": lazy_pgettext("California county", "San Bernardino"),
+    "San Diego": lazy_pgettext("California county", "San Diego"),
+    "San Francisco": lazy_pgettext("California county", "San Francisco"),
+    "San Joaquin": lazy_pgettext("California county", "San Joaquin"),
+    "San Luis Obispo": lazy_pgettext("California county", "San Luis Obispo"),
+    "San Mateo": lazy_pgettext("California county", "San Mateo"),
+    "Santa Barbara": lazy_pgettext("California county", "Santa Barbara"),
+    "Santa Clara": lazy_pgettext("California county", "Santa Clara"),
+    "Santa Cruz": lazy_pgettext("California county", "Santa Cruz"),
+    "Shasta": lazy_pgettext("California county", "Shasta"),
+    "Sierra": lazy_pgettext("California county", "Sierra"),
+    "Siskiyou": lazy_pgettext("California county", "Siskiyou"),
+    "Solano": lazy_pgettext("California county", "Solano"),
+    "Sonoma": lazy_pgettext("California county", "Sonoma"),
+    "Stanislaus": lazy_pgettext("California county", "Stanislaus"),
+    "Sutter": lazy_pgettext("California county", "Sutter"),
+    "Tehama": lazy_pgettext("California county", "Tehama"),
+    "Trinity": lazy_pgettext("California county", "Trinity"),
+    "Tulare": lazy_pgettext("California county", "Tulare"),
+    "Tuolumne": lazy_pgettext("California county", "Tuolumne"),
+    "Ventura": lazy_pgettext("California county", "Ventura"),
+    "Yolo": lazy_pgettext("California county", "Yolo"),
+    "Yuba": lazy_pgettext("California county", "Yuba"),
+}
+COUNTY_NAMES = list(COUNTIES)
 
 
 def county_label(name: str) -> str:
-    return str(lazy_pgettext("California county", name)) if name in COUNTY_NAMES else name
+    return str(COUNTIES[name]) if name in COUNTIES else name
 
 
 # Race and ethnicity: the federal standard revised in 2024 (SPD 15), one "select all
