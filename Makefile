@@ -58,8 +58,11 @@ browser-deps:
 		echo "Could not install chromium: the browser tests will be skipped."; \
 	else echo "chromium or fonts-noto-cjk missing and cannot be installed here: the browser tests will be skipped."; fi
 
-bench: $(STAMP)
-	$(BIN)/python -m bench
+# Benchmarks (docs/benchmarks.md): pages, and text messages on PostgreSQL and SQLite.
+# BENCH_ARGS picks a suite or changes settings, e.g. BENCH_ARGS="sms --only webhook --rounds 2".
+# Exits non-zero when a figure misses its target.
+bench: $(STAMP) compile-translations
+	$(BIN)/python -m bench $(BENCH_ARGS)
 
 clean:
 	rm -rf build .pytest_cache

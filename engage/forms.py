@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask_babel import gettext, ngettext
+from flask_babel import get_translations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import PasswordField, StringField, TextAreaField
@@ -74,11 +74,13 @@ WTFORMS_MESSAGES = (
 class _Translations:
     """Route WTForms' own messages through engage's catalogs."""
 
+    # WTForms fills in its own placeholders (%(value)s), so hand it the raw
+    # translated string rather than flask_babel's already-formatted one.
     def gettext(self, string):
-        return gettext(string)
+        return get_translations().gettext(string)
 
     def ngettext(self, singular, plural, n):
-        return ngettext(singular, plural, n)
+        return get_translations().ngettext(singular, plural, n)
 
 
 class BaseForm(FlaskForm):

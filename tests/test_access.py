@@ -9,6 +9,7 @@ from __future__ import annotations
 import pytest
 
 from tests.conftest import csrf_token, login
+from tests.test_partner import CBO_PAGE, CBO_POST, code_a, pending_a
 
 ROLES = ("anonymous", "parent", "cbo_a", "coord_a", "coord_b", "admin")
 
@@ -19,6 +20,8 @@ EVERYONE = dict.fromkeys(ROLES, 200)
 COORDINATORS = dict(anonymous=302, parent=403, cbo_a=403, coord_a=200, coord_b=200, admin=200)
 # A page about plan A: its coordinator and admins see it, plan B's coordinator gets 404.
 PLAN_A_PAGE = dict(anonymous=302, parent=403, cbo_a=403, coord_a=200, coord_b=404, admin=200)
+# A parent's own pages: only the parent signed in.
+PARENT_PAGE = dict(anonymous=302, parent=200, cbo_a=403, coord_a=403, coord_b=403, admin=403)
 PLAN_A_POST = dict(anonymous=302, parent=403, cbo_a=403, coord_a=302, coord_b=404, admin=302)
 
 
@@ -102,6 +105,39 @@ MATRIX = {
     # Twilio's webhooks: open to anyone who can sign the request (see tests/test_sms_webhooks.py).
     "sms.inbound_sms": ("POST", lambda c: "/sms/inbound", dict.fromkeys(ROLES, 200)),
     "sms.status": ("POST", lambda c: "/sms/status", dict.fromkeys(ROLES, 204)),
+    # A parent's own page: sign-in is public (a signed-in parent goes straight to /me);
+    # the code page without a number entered first goes back to the sign-in page.
+    "me.login": (
+        "GET",
+        lambda c: "/me/login",
+        dict(anonymous=200, parent=302, cbo_a=200, coord_a=200, coord_b=200, admin=200),
+    ),
+    "me.login_code": ("GET", lambda c: "/me/login/code", dict.fromkeys(ROLES, 302)),
+    "me.index": ("GET", lambda c: "/me", PARENT_PAGE),
+    "me.settings": ("GET", lambda c: "/me/settings", PARENT_PAGE),
+    "me.about": ("GET", lambda c: "/me/about", PARENT_PAGE),
+    "me.phone": ("GET", lambda c: "/me/phone", PARENT_PAGE),
+    # Without a new number entered first, back to /me/phone.
+    "me.phone_confirm": ("GET", lambda c: "/me/phone/confirm", {**PARENT_PAGE, "parent": 302}),
+    "me.export_json": ("GET", lambda c: "/me/export.json", PARENT_PAGE),
+    "me.export_csv": ("GET", lambda c: "/me/export.csv", PARENT_PAGE),
+    "me.delete": ("GET", lambda c: "/me/delete", PARENT_PAGE),
+    "partner.codes": ("GET", lambda c: "/partner/codes", CBO_PAGE),
+    "partner.code_deactivate": ("POST", lambda c: f"/partner/codes/{code_a(c)}/deactivate", CBO_POST),
+    "partner.code_reactivate": ("POST", lambda c: f"/partner/codes/{code_a(c)}/reactivate", CBO_POST),
+    "partner.code_flyer": ("GET", lambda c: f"/partner/codes/{code_a(c)}/flyer?lang=es", CBO_PAGE),
+    "partner.enroll": ("GET", lambda c: "/partner/enroll", CBO_PAGE),
+    "partner.enroll_confirm": ("GET", lambda c: f"/partner/enroll/{pending_a(c)}/confirm", CBO_PAGE),
+    "partner.enroll_resend": ("POST", lambda c: f"/partner/enroll/{pending_a(c)}/resend", CBO_POST),
+    "partner.enroll_done": ("GET", lambda c: f"/partner/enroll/{c.parent.id}/done", CBO_PAGE),
+    "partner.families": ("GET", lambda c: "/partner/families", CBO_PAGE),
+    "partner.families_csv": ("GET", lambda c: "/partner/families.csv", CBO_PAGE),
+    "coordinator.members": ("GET", lambda c: "/coordinator/members", COORDINATORS),
+    "coordinator.members_csv": ("GET", lambda c: "/coordinator/members.csv", COORDINATORS),
+    # Web sign-up: open to all (the code page says where to start when no sign-up is in progress).
+    "join.start": ("GET", lambda c: "/join", EVERYONE),
+    "join.confirm": ("GET", lambda c: "/join/confirm", EVERYONE),
+    "join.done": ("GET", lambda c: "/join/done", EVERYONE),
     "partner.index": (
         "GET",
         lambda c: "/partner/",

@@ -26,6 +26,21 @@ CSRF_CASES = {
     "coordinator.conversation_handled": lambda c: "/coordinator/inbox/1/handled",
     "coordinator.conversation_unanswered": lambda c: "/coordinator/inbox/1/unanswered",
     "coordinator.bulk_new": lambda c: "/coordinator/messages/new",
+    "partner.codes": lambda c: "/partner/codes",
+    "partner.code_deactivate": lambda c: "/partner/codes/1/deactivate",
+    "partner.code_reactivate": lambda c: "/partner/codes/1/reactivate",
+    "join.start": lambda c: "/join",
+    "join.confirm": lambda c: "/join/confirm",
+    "partner.enroll": lambda c: "/partner/enroll",
+    "partner.enroll_confirm": lambda c: "/partner/enroll/1/confirm",
+    "partner.enroll_resend": lambda c: "/partner/enroll/1/resend",
+    "me.login": lambda c: "/me/login",
+    "me.login_code": lambda c: "/me/login/code",
+    "me.settings": lambda c: "/me/settings",
+    "me.about": lambda c: "/me/about",
+    "me.phone": lambda c: "/me/phone",
+    "me.phone_confirm": lambda c: "/me/phone/confirm",
+    "me.delete": lambda c: "/me/delete",
 }
 
 

@@ -33,5 +33,6 @@ def index():
     )
 
 
-# The inbox and bulk messages live in their own modules; importing them registers their views.
-from engage.coordinator import bulk, inbox  # noqa: E402,F401
+# The inbox, bulk messages and the members' roster live in their own modules; importing
+# them registers their views.
+from engage.coordinator import bulk, inbox, members  # noqa: E402,F401
