@@ -99,6 +99,8 @@ def load_config(name: str | None = None, instance_path: str | None = None) -> di
         "INVITE_MAX_AGE_HOURS": env_int("INVITE_MAX_AGE_HOURS", 72),
         "RESET_MAX_AGE_HOURS": env_int("RESET_MAX_AGE_HOURS", 2),
         "LOGIN_RATE_LIMIT": env("LOGIN_RATE_LIMIT", "10 per minute;50 per hour"),
+        "ME_LOGIN_RATE_LIMIT": env("ME_LOGIN_RATE_LIMIT", "5 per minute;20 per hour"),
+        "ME_CODE_RATE_LIMIT": env("ME_CODE_RATE_LIMIT", "10 per minute;30 per hour"),
         # Forms
         "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the session
         "WTF_I18N_ENABLED": False,  # every message comes from engage's own catalogs

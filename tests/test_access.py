@@ -125,7 +125,7 @@ MATRIX = {
     "partner.codes": ("GET", lambda c: "/partner/codes", CBO_PAGE),
     "partner.code_deactivate": ("POST", lambda c: f"/partner/codes/{code_a(c)}/deactivate", CBO_POST),
     "partner.code_reactivate": ("POST", lambda c: f"/partner/codes/{code_a(c)}/reactivate", CBO_POST),
-    "partner.code_flyer": ("GET", lambda c: f"/partner/codes/{code_a(c)}/flyer?lang=es", CBO_PAGE),
+    "partner.code_flyer": ("GET", lambda c: f"/partner/codes/{code_a(c)}/flyer?language=es", CBO_PAGE),
     "partner.enroll": ("GET", lambda c: "/partner/enroll", CBO_PAGE),
     "partner.enroll_confirm": ("GET", lambda c: f"/partner/enroll/{pending_a(c)}/confirm", CBO_PAGE),
     "partner.enroll_resend": ("POST", lambda c: f"/partner/enroll/{pending_a(c)}/resend", CBO_POST),

@@ -222,3 +222,14 @@ def test_lists_make_the_same_number_of_queries_whatever_their_length(client, cas
     db.session.commit()
     after = {url: queries(url) for url in pages}
     assert after == before
+
+
+def test_an_unoffered_value_in_a_multiple_choice_gets_a_message_not_a_crash(client, cast):
+    login(client, cast.admin)
+    response = post_form(
+        client,
+        "/admin/organisations/new",
+        {"name": "X", "slug": "x-org", "plan_ids": ["999999"]},
+    )
+    assert response.status_code == 200
+    assert "999999" in response.get_data(as_text=True)

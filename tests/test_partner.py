@@ -165,7 +165,7 @@ def test_the_flyer_in_each_language(app, cast, client, lang, keyword, headline):
     db.session.commit()
     code_id = code_a(cast)
     login(client, cast.cbo_a)
-    response = client.get(f"/partner/codes/{code_id}/flyer?lang={lang}")
+    response = client.get(f"/partner/codes/{code_id}/flyer?language={lang}")
     assert response.status_code == 200
     page = response.get_data(as_text=True)
     assert '<svg viewBox="' in page and 'class="qr-code"' in page
@@ -175,7 +175,7 @@ def test_the_flyer_in_each_language(app, cast, client, lang, keyword, headline):
     assert headline in page
     # Links to the flyer in every language.
     for other in ("en", "es", "zh_Hant"):
-        assert f"/partner/codes/{code_id}/flyer?lang={other}" in page
+        assert f"/partner/codes/{code_id}/flyer?language={other}" in page
     # No inline style (the CSP forbids it).
     assert "style=" not in page
 
@@ -193,14 +193,14 @@ def test_the_qr_code_points_to_the_join_page_with_the_code(app, cast, client, mo
     monkeypatch.setattr(segno, "make", spy)
     code_id = code_a(cast)
     login(client, cast.cbo_a)
-    client.get(f"/partner/codes/{code_id}/flyer?lang=es")
+    client.get(f"/partner/codes/{code_id}/flyer?language=es")
     assert seen == [app.config["PUBLIC_BASE_URL"] + "/join?ref=ABC234&lang=es"]
 
 
 def test_without_a_plan_number_the_flyer_still_says_how_to_text(app, cast, client):
     code_id = code_a(cast)
     login(client, cast.cbo_a)
-    page = client.get(f"/partner/codes/{code_id}/flyer?lang=en").get_data(as_text=True)
+    page = client.get(f"/partner/codes/{code_id}/flyer?language=en").get_data(as_text=True)
     assert "Or text JOIN ABC234 to sign up." in page
 
 
@@ -347,3 +347,12 @@ def test_the_partner_home_leads_with_enrolling(app, cast, client):
     assert page.index("/partner/enroll") < page.index("/partner/families")
     assert "/partner/codes" in page
     assert "1 family has signed up with you" in " ".join(page.split()).replace("<strong>1</strong> ", "1 ")
+
+
+def test_printing_a_flyer_in_another_language_keeps_the_workers_own_language(app, cast, client):
+    code_id = code_a(cast)
+    login(client, cast.cbo_a)
+    client.get("/partner/?lang=en")
+    flyer = client.get(f"/partner/codes/{code_id}/flyer?language=zh_Hant").get_data(as_text=True)
+    assert 'lang="zh-Hant"' in flyer
+    assert '<html lang="en">' in client.get("/partner/").get_data(as_text=True)

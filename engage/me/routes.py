@@ -31,11 +31,11 @@ ROLE_LABELS = {
 
 
 def _login_limit() -> str:
-    return current_app.config.get("ME_LOGIN_RATE_LIMIT", "5 per minute;20 per hour")
+    return current_app.config["ME_LOGIN_RATE_LIMIT"]
 
 
 def _code_limit() -> str:
-    return current_app.config.get("ME_CODE_RATE_LIMIT", "10 per minute;30 per hour")
+    return current_app.config["ME_CODE_RATE_LIMIT"]
 
 
 def _me():

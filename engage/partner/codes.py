@@ -166,7 +166,8 @@ def display_phone(number: str | None) -> str | None:
 def code_flyer(code_id: int):
     org = organisation_or_403()
     row = code_or_404(code_id)
-    lang = normalise_locale(request.args.get("lang")) or "en"
+    # Not ?lang=, which would also switch the worker's own screens to this language.
+    lang = normalise_locale(request.args.get("language")) or "en"
     plan = code_plan(row, org)
     url = join_url(row.code, lang)
     with force_locale(lang):
