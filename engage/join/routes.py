@@ -252,21 +252,7 @@ def finish(st: dict, form):
     referral = db.session.get(ReferralCode, st["ref"]) if st.get("ref") else None
     if referral is not None and not referral.is_active:
         referral = None
-    profile = {
-        key: data.get(key)
-        for key in (
-            "display_name",
-            "locale",
-            "county",
-            "zip_code",
-            "plan_id",
-            "child_age_groups",
-            "participation",
-            "needs",
-            "race_ethnicity",
-            "disability",
-        )
-    }
+    profile = {key: data.get(key) for key in services.PROFILE_FIELDS}
     if profile["plan_id"] is None and referral is not None:
         profile["plan_id"] = referral.plan_id
     member, created = services.upsert_member(
