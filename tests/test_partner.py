@@ -252,7 +252,7 @@ def test_assisted_enrolment_end_to_end(app, cast, client):
     assert ledger.channel == ConsentChannel.CBO
     assert ledger.assisted_by_id == cast.cbo_a.id
     assert ledger.locale == "es"
-    assert "STOP" in ledger.words_shown and "AFH" in ledger.words_shown
+    assert "ALTO" in ledger.words_shown and "AFH" in ledger.words_shown  # the Spanish stop word
     assert client.get(done.headers["Location"]).status_code == 200
     actions = set(db.session.scalars(sa.select(AuditEvent.action)))
     assert {"member.enroll", "member.confirm_assisted"} <= actions

@@ -27,17 +27,17 @@ NEEDS = {
 
 # Spoken languages an interpreter can be booked for (BRIEF: say which Chinese).
 INTERPRETER_LANGUAGES = {
-    "spanish": _l("Spanish"),
-    "cantonese": _l("Cantonese"),
-    "mandarin": _l("Mandarin"),
-    "vietnamese": _l("Vietnamese"),
-    "tagalog": _l("Tagalog"),
-    "korean": _l("Korean"),
-    "mixteco": _l("Mixteco"),
-    "zapoteco": _l("Zapoteco"),
-    "triqui": _l("Triqui"),
-    "asl": _l("American Sign Language (ASL)"),
-    "other": _l("Another language"),
+    "spanish": lazy_pgettext("spoken language", "Spanish"),
+    "cantonese": lazy_pgettext("spoken language", "Cantonese"),
+    "mandarin": lazy_pgettext("spoken language", "Mandarin"),
+    "vietnamese": lazy_pgettext("spoken language", "Vietnamese"),
+    "tagalog": lazy_pgettext("spoken language", "Tagalog"),
+    "korean": lazy_pgettext("spoken language", "Korean"),
+    "mixteco": lazy_pgettext("spoken language", "Mixteco"),
+    "zapoteco": lazy_pgettext("spoken language", "Zapoteco"),
+    "triqui": lazy_pgettext("spoken language", "Triqui"),
+    "asl": lazy_pgettext("spoken language", "American Sign Language (ASL)"),
+    "other": lazy_pgettext("spoken language", "Another language"),
 }
 
 # California's 58 counties, stored by their English name. The names are proper
