@@ -38,9 +38,12 @@ def demo_command() -> None:
 
     logins = load_demo()
     db.session.commit()
+    from engage.demo import DEMO_REFERRAL_CODE
+
     click.echo("Demo data is ready. Sign in at /login with:")
     for role, email, password in logins:
         click.echo(f"  {role:<12} {email:<40} password: {password}")
+    click.echo(f"Parents can sign up at /join?ref={DEMO_REFERRAL_CODE} or by texting JOIN {DEMO_REFERRAL_CODE}.")
 
 
 @click.command("create-user")

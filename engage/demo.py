@@ -16,12 +16,14 @@ from engage.models import (
     MemberSource,
     Organisation,
     Plan,
+    ReferralCode,
     Role,
     SmsStatus,
     StaffUser,
     utcnow,
 )
 
+DEMO_REFERRAL_CODE = "FAMILIA"
 DEMO_PASSWORD = "demo-password-2026"  # noqa: S105 - printed for the demo on purpose
 
 PLAN = {
@@ -126,6 +128,11 @@ def load_demo() -> list[tuple[str, str, str]]:
     )
     if plan not in org.plans:
         org.plans.append(plan)
+    referral = _get_or_create(
+        ReferralCode,
+        {"code": DEMO_REFERRAL_CODE},
+        {"organisation_id": org.id, "plan_id": plan.id, "label": "Fresno back-to-school fair"},
+    )
 
     logins = []
     for role, email, name, locale in STAFF:
@@ -157,6 +164,10 @@ def load_demo() -> list[tuple[str, str, str]]:
             source=source,
             plan_id=plan.id,
             organisation_id=org.id if source == MemberSource.CBO else None,
+            referral_code_id=referral.id if source == MemberSource.CBO else None,
+            participation=["committee", "feedback"] if i % 2 == 0 else ["feedback", "surveys"],
+            needs={"childcare": True, "interpreter": locale != "en", "transport": i % 3 == 0}
+            | ({"interpreter_language": {"es": "spanish", "zh_Hant": "cantonese"}[locale]} if locale != "en" else {}),
             sms_status=SmsStatus.ACTIVE,
             confirmed_at=joined,
             created_at=joined,

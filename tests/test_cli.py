@@ -94,3 +94,14 @@ def test_create_user_refuses_bad_input(runner, cast, monkeypatch):
     monkeypatch.setenv("ENGAGE_PASSWORD", "short")
     assert runner.invoke(args=["create-user", "x@example.org", "--role", "admin"]).exit_code != 0
     assert db.session.scalar(sa.select(StaffUser).filter_by(email="x@example.org")) is None
+
+
+def test_demo_has_a_cbo_referral_code_that_credits_its_families(runner):
+    from engage.models import ReferralCode
+
+    result = runner.invoke(args=["demo"])
+    assert "JOIN FAMILIA" in result.output
+    code = db.session.scalar(sa.select(ReferralCode).filter_by(code="FAMILIA"))
+    assert code.organisation.slug == "familias-unidas"
+    credited = db.session.scalar(sa.select(sa.func.count(Member.id)).where(Member.referral_code_id == code.id))
+    assert credited >= 2
