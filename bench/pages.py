@@ -25,8 +25,8 @@ PAGES = [
 
 def main(seconds: float = 2.0) -> None:
     import sqlalchemy as sa
-    from flask_migrate import upgrade
 
+    from bench.sms import quiet_upgrade
     from engage import create_app
     from engage.demo import load_demo
     from engage.extensions import db
@@ -36,7 +36,7 @@ def main(seconds: float = 2.0) -> None:
         url = f"sqlite:///{Path(tmp) / 'bench.db'}"
         app = create_app({"SQLALCHEMY_DATABASE_URI": url, "LOG_LEVEL": "WARNING"})
         with app.app_context():
-            upgrade()
+            quiet_upgrade()
             load_demo()
             db.session.commit()
             ids = {u.email: u.get_id() for u in db.session.scalars(sa.select(StaffUser))}
