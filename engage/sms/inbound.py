@@ -61,9 +61,10 @@ def normalise_phone(raw: str | None) -> str | None:
 
 
 def plan_for(member: Member | None) -> Plan | None:
-    if member is not None and member.plan is not None:
-        return member.plan
-    return db.session.scalar(sa.select(Plan).order_by(Plan.id).limit(1))
+    with db.session.no_autoflush:  # nothing pending changes which plan this is
+        if member is not None and member.plan is not None:
+            return member.plan
+        return db.session.scalar(sa.select(Plan).order_by(Plan.id).limit(1))
 
 
 def plan_name(member: Member | None) -> str:
@@ -100,11 +101,12 @@ def handle(message_sid: str, phone: str, body: str) -> Result:
             db.session.flush()
     except IntegrityError:
         raise Duplicate(message_sid) from None
+    # Look up before changing the conversation, so its row is written once, at the end.
+    stopped = consent.is_opted_out(phone)
     now = utcnow()
     conv.last_inbound_at = now
     conv.last_message_at = now
     result = Result(intent=found.intent)
-    stopped = consent.is_opted_out(phone)
     locale = member.locale if member else (found.locale or "en")
 
     def reply(render, *, in_locale: str | None = None, **params) -> None:
