@@ -83,6 +83,15 @@ def load_config(name: str | None = None, instance_path: str | None = None) -> di
         "SMS_LEASE_SECONDS": env_int("SMS_LEASE_SECONDS", 300),
         "TWILIO_API_BASE_URL": env("TWILIO_API_BASE_URL"),
         "PUBLIC_BASE_URL": (env("PUBLIC_BASE_URL", "http://127.0.0.1:5000") or "").rstrip("/"),
+        # Meetings
+        # Reminders go this many hours before a meeting, to everyone who said yes.
+        "MEETING_REMINDER_HOURS": env("MEETING_REMINDER_HOURS", "168,24,2"),
+        # Coordinators are warned when a meeting is this near and its agenda is not posted.
+        "AGENDA_LEAD_HOURS": env_int("AGENDA_LEAD_HOURS", 72),
+        # A place offered from the waiting list goes to the next person after this long.
+        "WAITLIST_OFFER_HOURS": env_int("WAITLIST_OFFER_HOURS", 24),
+        # The needs question after a "yes" by text waits this long for its answer.
+        "NEEDS_ANSWER_HOURS": env_int("NEEDS_ANSWER_HOURS", 24),
         # Rate limits
         "RATELIMIT_STORAGE_URI": env("RATELIMIT_STORAGE_URI", "memory://"),
         "RATELIMIT_HEADERS_ENABLED": True,

@@ -9,6 +9,7 @@ from __future__ import annotations
 import pytest
 
 from tests.conftest import csrf_token, login
+from tests.meeting_factories import meeting_a
 from tests.test_partner import CBO_PAGE, CBO_POST, code_a, pending_a
 
 ROLES = ("anonymous", "parent", "cbo_a", "coord_a", "coord_b", "admin")
@@ -138,6 +139,12 @@ MATRIX = {
     "join.start": ("GET", lambda c: "/join", EVERYONE),
     "join.confirm": ("GET", lambda c: "/join/confirm", EVERYONE),
     "join.done": ("GET", lambda c: "/join/done", EVERYONE),
+    # Meetings: public pages, calendar files and parents' replies (engage/meetings).
+    "meetings.show": ("GET", lambda c: f"/meetings/{meeting_a(c)}", EVERYONE),
+    "meetings.ics": ("GET", lambda c: f"/meetings/{meeting_a(c)}.ics", EVERYONE),
+    "meetings.committee_feed": ("GET", lambda c: f"/committees/{c.committee_a.slug}/calendar.ics", EVERYONE),
+    # Meetings: the coordinator's committees, rosters, schedules, agendas and minutes.
+    # Meetings: the coordinator's meeting page, invitations and check-in.
     "partner.index": (
         "GET",
         lambda c: "/partner/",

@@ -41,6 +41,9 @@ CSRF_CASES = {
     "me.phone": lambda c: "/me/phone",
     "me.phone_confirm": lambda c: "/me/phone/confirm",
     "me.delete": lambda c: "/me/delete",
+    # Meetings: public pages and parents' replies.
+    # Meetings: the coordinator's committees, rosters, schedules, agendas and minutes.
+    # Meetings: the coordinator's meeting page, invitations and check-in.
 }
 
 

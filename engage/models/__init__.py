@@ -3,6 +3,19 @@
 from engage.models.audit import AuditEvent
 from engage.models.base import Base, utcnow
 from engage.models.joining import CodePurpose, ReferralCode, SignupConversation, VerificationCode
+from engage.models.meetings import (
+    Attendance,
+    DocumentKind,
+    Meeting,
+    MeetingDocument,
+    MeetingFormat,
+    MeetingReply,
+    MeetingSeries,
+    MeetingStatus,
+    ReminderSent,
+    ReplyChannel,
+    ReplyStatus,
+)
 from engage.models.members import (
     ConsentAction,
     ConsentChannel,
@@ -29,6 +42,17 @@ from engage.models.plans import Committee, Organisation, Plan
 from engage.models.staff import Role, StaffUser
 
 __all__ = [
+    "Attendance",
+    "DocumentKind",
+    "Meeting",
+    "MeetingDocument",
+    "MeetingFormat",
+    "MeetingReply",
+    "MeetingSeries",
+    "MeetingStatus",
+    "ReminderSent",
+    "ReplyChannel",
+    "ReplyStatus",
     "CodePurpose",
     "ReferralCode",
     "SignupConversation",

@@ -20,6 +20,11 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+def str_enum(e, length: int = 12) -> sa.Enum:
+    """A Python StrEnum stored as its values in a VARCHAR (no database enum type to migrate)."""
+    return sa.Enum(e, native_enum=False, length=length, values_callable=lambda cls: [m.value for m in cls])
+
+
 class UTCDateTime(sa.types.TypeDecorator):
     """A timestamp stored in UTC and always read back as an aware datetime.
 

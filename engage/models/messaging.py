@@ -37,6 +37,10 @@ class Conversation(Base):
     last_message_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     last_ack_at: Mapped[datetime | None]
     handled_at: Mapped[datetime | None]
+    # A question engage asked and is waiting for the answer to, e.g. "needs:12" after a
+    # "yes" by text; answers are read by whoever registered for that prefix.
+    awaiting: Mapped[str | None] = mapped_column(sa.String(40))
+    awaiting_until: Mapped[datetime | None]
     handled_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("staff_users.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
@@ -191,6 +195,8 @@ class CommitteeMembership(Base):
     member_id: Mapped[int] = mapped_column(sa.ForeignKey("members.id", ondelete="CASCADE"), index=True)
     role: Mapped[RosterRole] = mapped_column(_enum(RosterRole), default=RosterRole.MEMBER)
     status: Mapped[RosterStatus] = mapped_column(_enum(RosterStatus), default=RosterStatus.ACTIVE)
+    # A consumer is a plan member or the parent of one; other seats are advocates or providers.
+    is_consumer: Mapped[bool] = mapped_column(default=True, server_default=sa.true())
     term_start: Mapped[datetime | None]
     term_end: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

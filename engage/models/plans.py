@@ -56,6 +56,10 @@ class Committee(TimestampMixin, Base):
     name: Mapped[dict] = mapped_column(default=dict)
     description: Mapped[dict] = mapped_column(default=dict)
     is_public: Mapped[bool] = mapped_column(default=True)
+    # Roster size limits and the "majority consumers" rule; broken ones are warned about.
+    min_members: Mapped[int | None]
+    max_members: Mapped[int | None]
+    consumer_majority: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
 
     plan: Mapped[Plan] = relationship(back_populates="committees")
 

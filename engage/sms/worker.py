@@ -9,16 +9,31 @@ import time
 
 from flask import Flask
 
+from engage.extensions import db
 from engage.logs import log
 from engage.models import utcnow
 from engage.sms.outbox import deliver_due, recover_stale
 
 STALE_CHECK_SECONDS = 30
 IDLE_SLEEP_SECONDS = 1.0
+# Other parts of engage schedule texts (meeting reminders, waiting-list offers): each
+# job is called with the time, in the app context, before delivery and then every
+# JOB_EVERY_SECONDS; it commits its own work.
+JOBS: list = []
+JOB_EVERY_SECONDS = 60
 
 
 def worker_id() -> str:
     return f"{socket.gethostname()[:40]}:{os.getpid()}"
+
+
+def run_jobs() -> None:
+    for job in JOBS:
+        try:
+            job(utcnow())
+        except Exception:  # one failing job must not stop delivery
+            db.session.rollback()
+            log.exception("scheduled job failed", extra={"job": getattr(job, "__name__", str(job))})
 
 
 def run(app: Flask, *, once: bool = False) -> int:
@@ -35,12 +50,16 @@ def run(app: Flask, *, once: bool = False) -> int:
         signal.signal(signal.SIGINT, _stop)
     total = 0
     last_stale_check = 0.0
+    last_jobs = 0.0
     log.info("worker started", extra={"worker": me, "once": once})
     with app.app_context():
         while not stopping:
             if time.monotonic() - last_stale_check > STALE_CHECK_SECONDS:
                 recover_stale(utcnow())
                 last_stale_check = time.monotonic()
+            if time.monotonic() - last_jobs > JOB_EVERY_SECONDS:
+                run_jobs()
+                last_jobs = time.monotonic()
             handled = deliver_due(app, me)
             total += handled
             if handled == 0:
