@@ -4,6 +4,7 @@ hours hold them and an expired one is dropped). Run by the worker."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
@@ -57,7 +58,7 @@ def render(reply: MeetingReply) -> str:
         body = texts.reminder(supports=SUPPORTS_LINE[-1](reply), **params)
         if count_segments(body).count > 2:
             body = texts.reminder(supports="", **params)
-    return body
+    return re.sub(" {2,}", " ", body)
 
 
 def send_due(now: datetime) -> int:

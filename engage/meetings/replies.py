@@ -60,6 +60,7 @@ class InviteResult:
     invited: list[MeetingReply] = field(default_factory=list)
     already: int = 0
     not_texted: int = 0  # no phone, not confirmed, or stopped: invited on the web only
+    other_plan: int = 0  # members of another plan are never invited
 
 
 def plan_short_name(meeting: Meeting) -> str:
@@ -115,8 +116,11 @@ def when(meeting: Meeting):
 def invite(meeting: Meeting, members: Iterable[Member], *, by=None, now: datetime | None = None) -> InviteResult:
     """Invite people who are not yet invited; text those who can be texted, in their language."""
     now = now or utcnow()
-    members = [m for m in members if m.deleted_at is None]
     result = InviteResult()
+    plan_id = meeting.committee.plan_id
+    members = [m for m in members if m.deleted_at is None]
+    result.other_plan = sum(1 for m in members if m.plan_id != plan_id)
+    members = [m for m in members if m.plan_id == plan_id]
     existing = set(
         db.session.scalars(
             sa.select(MeetingReply.member_id).where(

@@ -22,7 +22,10 @@ def sms_when(value: datetime) -> str:
     local = _local(value)
     day = babel_dates.format_skeleton("MMMEd", local, locale=loc)
     time = babel_dates.format_time(local, "short", locale=loc)
-    return str(loc.datetime_formats["medium"]).format(time, day)
+    text = str(loc.datetime_formats["medium"]).format(time, day)
+    # CLDR puts no-break spaces in times ("6:00\u202fPM"); they are outside GSM-7 and
+    # would make every English text UCS-2 (70 characters a segment instead of 160).
+    return text.replace("\u202f", " ").replace("\xa0", " ")
 
 
 @template(plan=LONGEST_PLAN, when=SAMPLE_WHEN)
