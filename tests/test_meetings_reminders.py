@@ -56,6 +56,20 @@ def test_the_worker_runs_the_meeting_jobs(app):
     assert replies.expire_offers_job in worker.JOBS
 
 
+def test_worker_once_queues_and_delivers_a_due_reminder(app, cast, monkeypatch):
+    from engage.sms import outbox
+    from engage.sms.transport import get_transport
+
+    monkeypatch.setattr(outbox, "in_quiet_hours", lambda moment: False)
+    meeting = make_meeting(cast.committee_a, days=3)
+    coming(meeting, cast.parent)
+    due = utcnow() - timedelta(seconds=1)
+    monkeypatch.setattr(outbox, "next_send_time", lambda moment: due)
+    worker.run(app, once=True)
+    sent = [m for m in get_transport(app).sent if m["to"] == cast.parent.phone]
+    assert len(sent) == 1 and "AFH" in sent[0]["body"]
+
+
 def test_reminder_hours_setting(app):
     assert reminders.reminder_hours() == [168, 24, 2]
     app.config["MEETING_REMINDER_HOURS"] = "2, 48,x,0"

@@ -50,7 +50,7 @@ def run(app: Flask, *, once: bool = False) -> int:
         signal.signal(signal.SIGINT, _stop)
     total = 0
     last_stale_check = 0.0
-    last_jobs = 0.0
+    last_jobs = float("-inf")  # run the jobs at once, then every JOB_EVERY_SECONDS
     log.info("worker started", extra={"worker": me, "once": once})
     with app.app_context():
         while not stopping:
