@@ -92,6 +92,17 @@ def load_config(name: str | None = None, instance_path: str | None = None) -> di
         "WAITLIST_OFFER_HOURS": env_int("WAITLIST_OFFER_HOURS", 24),
         # The needs question after a "yes" by text waits this long for its answer.
         "NEEDS_ANSWER_HOURS": env_int("NEEDS_ANSWER_HOURS", 24),
+        # Supports and stipends
+        # Requests not arranged this long before a meeting are flagged (dashboard and daily digest).
+        "SUPPORT_FLAG_HOURS": env_int("SUPPORT_FLAG_HOURS", 72),
+        # The local hour the daily digest of unarranged supports is emailed to coordinators.
+        "SUPPORT_DIGEST_HOUR": env_int("SUPPORT_DIGEST_HOUR", 7),
+        # Yearly payments to one person at or above this need a W-9 / 1099 (2026: $2,000).
+        "STIPEND_TAX_THRESHOLD": env("STIPEND_TAX_THRESHOLD", "2000"),
+        # A stipend paid within this many days of the meeting counts as paid on time.
+        "STIPEND_ON_TIME_DAYS": env_int("STIPEND_ON_TIME_DAYS", 30),
+        # Mileage reimbursement rate, US dollars a mile.
+        "MILEAGE_RATE": env("MILEAGE_RATE", "0.70"),
         # Rate limits
         "RATELIMIT_STORAGE_URI": env("RATELIMIT_STORAGE_URI", "memory://"),
         "RATELIMIT_HEADERS_ENABLED": True,

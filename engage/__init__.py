@@ -37,11 +37,12 @@ def create_app(config_overrides: dict | None = None) -> Flask:
     limiter.init_app(app)
     _init_login(app, login_manager)
 
-    from engage import admin, auth, coordinator, join, me, meetings, partner, public, sms
+    from engage import admin, auth, coordinator, join, me, meetings, partner, public, sms, supports
 
     for module in (public, auth, join, me, meetings, admin, coordinator, partner, sms):
         app.register_blueprint(module.bp)
     meetings.init_app(app)
+    supports.init_app(app)
 
     errors.init_app(app)
 

@@ -21,9 +21,11 @@ from engage.models import (
     ReplyChannel,
     ReplyStatus,
     SmsOptOut,
+    SupportKind,
     utcnow,
 )
 from engage.sms import worker
+from engage.supports import vocab
 from tests.conftest import make_member
 from tests.meeting_factories import make_meeting
 
@@ -80,7 +82,9 @@ def test_reminder_hours_setting(app):
 def test_each_reminder_goes_once_in_the_persons_language(cast, locale):
     cast.parent.locale = locale
     meeting = make_meeting(cast.committee_a, days=30, location_name="Centro Comunitario")
-    reply = coming(meeting, cast.parent, needs=["childcare"])
+    reply = coming(meeting, cast.parent)
+    replies.record_needs(reply, ["childcare"], text="1")
+    db.session.commit()
     starts = meeting.starts_at
     assert reminders.send_due(starts - timedelta(days=8)) == 0
     assert reminders.send_due(starts - timedelta(days=6)) == 1
@@ -97,9 +101,9 @@ def test_each_reminder_goes_once_in_the_persons_language(cast, locale):
             plan="AFH",
             when=texts.sms_when(starts),
             place="Centro Comunitario",
-            supports=reminders.default_supports_line(reply),
+            supports=reminders.SUPPORTS_LINE[-1](reply),
         )
-        assert replies.needs_label(["childcare"]) in expected
+        assert str(vocab.KINDS[SupportKind.CHILDCARE]) in expected
     assert rows[0].body == expected
     assert {r.offset_hours for r in db.session.scalars(sa.select(ReminderSent))} == {168, 24, 2}
 

@@ -389,11 +389,24 @@ def parse_needs(body: str) -> list[str] | None:
 
 
 def record_needs(
-    reply: MeetingReply, needs: list[str], *, text: str | None = None, now: datetime | None = None
+    reply: MeetingReply,
+    needs: list[str],
+    *,
+    text: str | None = None,
+    now: datetime | None = None,
+    via: str = "sms",
+    by=None,
 ) -> None:
+    """What the person needs in order to come; each need becomes a support request
+    (engage.supports) that the coordinator arranges."""
+    from engage.models import RequestedVia  # noqa: PLC0415
+    from engage.supports import services as supports  # noqa: PLC0415
+
     reply.needs = [n for n in NEEDS if n in needs]
     reply.needs_text = text
     reply.needs_answered_at = now or utcnow()
+    db.session.flush()
+    supports.sync_from_reply(reply, via=RequestedVia(via), by=by)
 
 
 def needs_label(needs: list[str]) -> str:

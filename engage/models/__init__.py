@@ -40,8 +40,32 @@ from engage.models.messaging import (
 )
 from engage.models.plans import Committee, Organisation, Plan
 from engage.models.staff import Role, StaffUser
+from engage.models.supports import (
+    DigestSent,
+    PaymentMethod,
+    Reimbursement,
+    ReimbursementKind,
+    ReimbursementStatus,
+    RequestedVia,
+    Stipend,
+    StipendStatus,
+    SupportKind,
+    SupportRequest,
+    SupportStatus,
+)
 
 __all__ = [
+    "DigestSent",
+    "PaymentMethod",
+    "Reimbursement",
+    "ReimbursementKind",
+    "ReimbursementStatus",
+    "RequestedVia",
+    "Stipend",
+    "StipendStatus",
+    "SupportKind",
+    "SupportRequest",
+    "SupportStatus",
     "Attendance",
     "DocumentKind",
     "Meeting",

@@ -91,6 +91,8 @@ class Meeting(TimestampMixin, Base):
     transport: Mapped[bool] = mapped_column(default=False)
     meals: Mapped[bool] = mapped_column(default=False)
     stipend_amount: Mapped[Decimal | None] = mapped_column(sa.Numeric(8, 2))
+    # Extra for preparation time; both fall back to the committee's policy when empty.
+    stipend_prep_amount: Mapped[Decimal | None] = mapped_column(sa.Numeric(8, 2))
     status: Mapped[MeetingStatus] = mapped_column(str_enum(MeetingStatus), default=MeetingStatus.SCHEDULED)
     cancelled_at: Mapped[datetime | None]
     cancel_reason: Mapped[dict] = mapped_column(default=dict)

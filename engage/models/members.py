@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 from datetime import datetime
+from decimal import Decimal
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -67,6 +68,12 @@ class Member(TimestampMixin, Base):
     # The CBO worker who enrolled the family with them, if any.
     assisted_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("staff_users.id", ondelete="SET NULL"))
     confirmed_at: Mapped[datetime | None]
+    # Stipends: a quarterly limit on irregular income the parent told us applies to them (SSI's
+    # $60, say), a note about their benefits, and whether a W-9 is on file for tax reporting.
+    benefit_quarterly_limit: Mapped[Decimal | None] = mapped_column(sa.Numeric(10, 2))
+    benefits_note: Mapped[str | None] = mapped_column(sa.Text)
+    w9_on_file: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    preferred_payment: Mapped[str | None] = mapped_column(sa.String(12))
     deleted_at: Mapped[datetime | None]
     # Bumped when the member signs out everywhere or changes number.
     session_version: Mapped[int] = mapped_column(default=1)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
@@ -60,6 +61,11 @@ class Committee(TimestampMixin, Base):
     min_members: Mapped[int | None]
     max_members: Mapped[int | None]
     consumer_majority: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    # Stipend policy: paid for attending, plus preparation time; a meeting may override the amounts.
+    stipend_amount: Mapped[Decimal | None] = mapped_column(sa.Numeric(10, 2))
+    stipend_prep_amount: Mapped[Decimal | None] = mapped_column(sa.Numeric(10, 2))
+    # Payment methods offered (engage.models.supports.PaymentMethod values).
+    stipend_methods: Mapped[list] = mapped_column(default=list, server_default="[]")
 
     plan: Mapped[Plan] = relationship(back_populates="committees")
 

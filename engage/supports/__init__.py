@@ -1,0 +1,15 @@
+"""What parents need in order to come (support requests) and what they are paid
+(stipends, reimbursements). Rules in ``services`` and ``stipends``; the daily digest in
+``digest``."""
+
+
+def init_app(app) -> None:
+    """Reminders say what is arranged; the worker sends the daily digest."""
+    from engage.meetings import reminders
+    from engage.sms import worker
+    from engage.supports import digest, services
+
+    if services.reminder_line not in reminders.SUPPORTS_LINE:
+        reminders.SUPPORTS_LINE.append(services.reminder_line)
+    if digest.send_due not in worker.JOBS:
+        worker.JOBS.append(digest.send_due)
