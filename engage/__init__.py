@@ -41,6 +41,8 @@ def create_app(config_overrides: dict | None = None) -> Flask:
 
     for module in (public, auth, join, me, meetings, admin, coordinator, partner, sms):
         app.register_blueprint(module.bp)
+    app.register_blueprint(supports.bp)
+    app.register_blueprint(supports.stipends_bp)
     meetings.init_app(app)
     supports.init_app(app)
 

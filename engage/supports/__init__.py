@@ -1,6 +1,14 @@
 """What parents need in order to come (support requests) and what they are paid
 (stipends, reimbursements). Rules in ``services`` and ``stipends``; the daily digest in
-``digest``."""
+``digest``.
+
+Two blueprints: ``support`` (asking for and arranging supports: parents, CBO staff,
+coordinators) and ``stipends`` (stipends and reimbursements)."""
+
+from flask import Blueprint
+
+bp = Blueprint("support", __name__)
+stipends_bp = Blueprint("stipends", __name__)
 
 
 def init_app(app) -> None:
@@ -13,3 +21,6 @@ def init_app(app) -> None:
         reminders.SUPPORTS_LINE.append(services.reminder_line)
     if digest.send_due not in worker.JOBS:
         worker.JOBS.append(digest.send_due)
+
+
+from engage.supports import routes, stipend_routes  # noqa: E402,F401
