@@ -145,6 +145,29 @@ MATRIX = {
     "meetings.committee_feed": ("GET", lambda c: f"/committees/{c.committee_a.slug}/calendar.ics", EVERYONE),
     # Meetings: the coordinator's committees, rosters, schedules, agendas and minutes.
     # Meetings: the coordinator's meeting page, invitations and check-in.
+    "coordinator.meetings": ("GET", lambda c: "/coordinator/meetings", COORDINATORS),
+    "coordinator.meeting": ("GET", lambda c: f"/coordinator/meetings/{meeting_a(c)}", PLAN_A_PAGE),
+    "coordinator.meeting_replies_csv": (
+        "GET",
+        lambda c: f"/coordinator/meetings/{meeting_a(c)}/replies.csv",
+        PLAN_A_PAGE,
+    ),
+    # Posted without a person: back to the meeting page with a message.
+    "coordinator.meeting_answer": ("POST", lambda c: f"/coordinator/meetings/{meeting_a(c)}/answer", PLAN_A_POST),
+    "coordinator.meeting_invite": ("GET", lambda c: f"/coordinator/meetings/{meeting_a(c)}/invite", PLAN_A_PAGE),
+    "coordinator.meeting_check_in": ("GET", lambda c: f"/coordinator/meetings/{meeting_a(c)}/check-in", PLAN_A_PAGE),
+    "coordinator.meeting_check_in_member": (
+        "POST",
+        lambda c: f"/coordinator/meetings/{meeting_a(c)}/check-in/{c.parent.id}",
+        PLAN_A_POST,
+    ),
+    "coordinator.meeting_check_in_undo": (
+        "POST",
+        lambda c: f"/coordinator/meetings/{meeting_a(c)}/check-in/{c.parent.id}/undo",
+        PLAN_A_POST,
+    ),
+    # Posted without a name: the page comes back with "Please fill this in".
+    "coordinator.meeting_walk_in": ("POST", lambda c: f"/coordinator/meetings/{meeting_a(c)}/walk-in", PLAN_A_PAGE),
     "partner.index": (
         "GET",
         lambda c: "/partner/",

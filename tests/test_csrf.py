@@ -44,6 +44,11 @@ CSRF_CASES = {
     # Meetings: public pages and parents' replies.
     # Meetings: the coordinator's committees, rosters, schedules, agendas and minutes.
     # Meetings: the coordinator's meeting page, invitations and check-in.
+    "coordinator.meeting_answer": lambda c: "/coordinator/meetings/1/answer",
+    "coordinator.meeting_invite": lambda c: "/coordinator/meetings/1/invite",
+    "coordinator.meeting_check_in_member": lambda c: "/coordinator/meetings/1/check-in/1",
+    "coordinator.meeting_check_in_undo": lambda c: "/coordinator/meetings/1/check-in/1/undo",
+    "coordinator.meeting_walk_in": lambda c: "/coordinator/meetings/1/walk-in",
 }
 
 

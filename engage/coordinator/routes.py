@@ -35,4 +35,4 @@ def index():
 
 # The inbox, bulk messages and the members' roster live in their own modules; importing
 # them registers their views.
-from engage.coordinator import bulk, inbox, members  # noqa: E402,F401
+from engage.coordinator import bulk, inbox, meeting_page, members  # noqa: E402,F401
