@@ -10,6 +10,7 @@ import pytest
 
 from tests.conftest import csrf_token, login
 from tests.meeting_factories import meeting_a
+from tests.test_coordinator_committees import seat_a
 from tests.test_partner import CBO_PAGE, CBO_POST, code_a, pending_a
 
 ROLES = ("anonymous", "parent", "cbo_a", "coord_a", "coord_b", "admin")
@@ -144,6 +145,27 @@ MATRIX = {
     "meetings.ics": ("GET", lambda c: f"/meetings/{meeting_a(c)}.ics", EVERYONE),
     "meetings.committee_feed": ("GET", lambda c: f"/committees/{c.committee_a.slug}/calendar.ics", EVERYONE),
     # Meetings: the coordinator's committees, rosters, schedules, agendas and minutes.
+    "coordinator.committees": ("GET", lambda c: "/coordinator/committees", COORDINATORS),
+    "coordinator.committee": ("GET", lambda c: f"/coordinator/committees/{c.committee_a.id}", PLAN_A_PAGE),
+    "coordinator.roster_add": ("GET", lambda c: f"/coordinator/committees/{c.committee_a.id}/roster/add", PLAN_A_PAGE),
+    "coordinator.seat_edit": (
+        "GET",
+        lambda c: f"/coordinator/committees/{c.committee_a.id}/roster/{seat_a(c)}",
+        PLAN_A_PAGE,
+    ),
+    "coordinator.meeting_new": (
+        "GET",
+        lambda c: f"/coordinator/committees/{c.committee_a.id}/meetings/new",
+        PLAN_A_PAGE,
+    ),
+    "coordinator.schedule_new": ("GET", lambda c: f"/coordinator/committees/{c.committee_a.id}/schedule", PLAN_A_PAGE),
+    "coordinator.meeting_edit": ("GET", lambda c: f"/coordinator/meetings/{meeting_a(c)}/edit", PLAN_A_PAGE),
+    "coordinator.meeting_cancel": ("GET", lambda c: f"/coordinator/meetings/{meeting_a(c)}/cancel", PLAN_A_PAGE),
+    "coordinator.meeting_documents": (
+        "GET",
+        lambda c: f"/coordinator/meetings/{meeting_a(c)}/documents/agenda",
+        PLAN_A_PAGE,
+    ),
     # Meetings: the coordinator's meeting page, invitations and check-in.
     "coordinator.meetings": ("GET", lambda c: "/coordinator/meetings", COORDINATORS),
     "coordinator.meeting": ("GET", lambda c: f"/coordinator/meetings/{meeting_a(c)}", PLAN_A_PAGE),

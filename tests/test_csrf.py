@@ -43,6 +43,14 @@ CSRF_CASES = {
     "me.delete": lambda c: "/me/delete",
     # Meetings: public pages and parents' replies.
     # Meetings: the coordinator's committees, rosters, schedules, agendas and minutes.
+    "coordinator.committee": lambda c: "/coordinator/committees/1",
+    "coordinator.roster_add": lambda c: "/coordinator/committees/1/roster/add",
+    "coordinator.seat_edit": lambda c: "/coordinator/committees/1/roster/1",
+    "coordinator.meeting_new": lambda c: "/coordinator/committees/1/meetings/new",
+    "coordinator.schedule_new": lambda c: "/coordinator/committees/1/schedule",
+    "coordinator.meeting_edit": lambda c: "/coordinator/meetings/1/edit",
+    "coordinator.meeting_cancel": lambda c: "/coordinator/meetings/1/cancel",
+    "coordinator.meeting_documents": lambda c: "/coordinator/meetings/1/documents/agenda",
     # Meetings: the coordinator's meeting page, invitations and check-in.
     "coordinator.meeting_answer": lambda c: "/coordinator/meetings/1/answer",
     "coordinator.meeting_invite": lambda c: "/coordinator/meetings/1/invite",

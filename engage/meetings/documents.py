@@ -83,3 +83,10 @@ def warnings(plan_ids: list[int] | None, now: datetime | None = None) -> list[Wa
         if missing:
             found.append(Warning(meeting, kind, missing, none_posted=len(missing) == len(locales())))
     return found
+
+
+def standing_items(committee: Committee) -> list:
+    """The standing agenda item "Earlier input still open, with its latest update": input
+    the committee gave that has not yet reached a final decision. Tracking input to a
+    decision is not built yet, so the list is empty for now."""
+    return []
