@@ -667,3 +667,48 @@ def test_two_simultaneous_deliveries_of_one_message_sid_are_handled_once(app, ca
     assert count(InboundMessage) == rounds
     assert count(Conversation) == rounds
     assert count(OutboxMessage) == rounds
+
+
+def test_a_free_text_takes_a_handful_of_statements(app, cast, twilio, count_queries):
+    twilio.text("Primera pregunta")  # the conversation exists from here on
+    conv = db.session.scalar(sa.select(Conversation).where(Conversation.phone == PARENT))
+    conv.last_ack_at = conv.last_ack_at - timedelta(minutes=61)
+    db.session.commit()
+    with count_queries() as q:
+        assert len(replies(twilio.text("¿A qué hora es la reunión?"))) == 1
+    # Conversation upsert, the text, member + plan + STOP in one SELECT, whatever the
+    # registered hooks look up, the conversation's UPDATE and the reply's INSERT.
+    assert q.count <= 8, q.statements
+
+
+def test_simultaneous_texts_from_one_number_are_acknowledged_once(app, cast, database_url):
+    if not database_url.startswith("postgresql"):
+        pytest.skip("needs PostgreSQL: SQLite serialises writers, so there is no race to lose")
+    FakeTwilio(app).text("Hola")
+    conv = db.session.scalar(sa.select(Conversation).where(Conversation.phone == PARENT))
+    conv.last_ack_at = conv.last_ack_at - timedelta(minutes=61)
+    db.session.commit()
+    texts_at_once = 4
+    barrier = threading.Barrier(texts_at_once)
+    answers: list = []
+    errors: list = []
+
+    def deliver(n: int) -> None:
+        try:
+            with app.app_context():
+                twilio = FakeTwilio(app)
+                barrier.wait(timeout=10)
+                response = twilio.text(f"Pregunta número {n}")
+                answers.append((response.status_code, len(replies(response))))
+        except Exception as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=deliver, args=(n,)) for n in range(texts_at_once)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=30)
+    assert not errors, errors
+    assert sorted(answers) == [(200, 0)] * (texts_at_once - 1) + [(200, 1)], answers
+    assert count(InboundMessage) == texts_at_once + 1
+    assert count(OutboxMessage) == 2

@@ -5,12 +5,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import timedelta
+from functools import cache, lru_cache
 
 import phonenumbers
 import sqlalchemy as sa
 from flask import current_app
 from flask_babel import force_locale
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import contains_eager
 
 from engage.extensions import db
 from engage.i18n import locales
@@ -24,8 +26,10 @@ from engage.models import (
     OutboxMessage,
     OutboxStatus,
     Plan,
+    SmsOptOut,
     utcnow,
 )
+from engage.models.base import UTCDateTime
 from engage.sms import consent, keywords, texts
 from engage.sms.outbox import enqueue
 
@@ -50,6 +54,7 @@ class Result:
     intent: str | None = None
 
 
+@lru_cache(maxsize=4096)
 def normalise_phone(raw: str | None) -> str | None:
     try:
         parsed = phonenumbers.parse(raw or "", "US")
@@ -72,40 +77,74 @@ def plan_name(member: Member | None) -> str:
     return plan.short_name if plan else "engage"
 
 
-def _conversation(phone: str, member: Member | None) -> Conversation:
-    conv = db.session.scalar(sa.select(Conversation).where(Conversation.phone == phone))
-    if conv is None:
-        try:
-            with db.session.begin_nested():
-                conv = Conversation(phone=phone, member_id=getattr(member, "id", None))
-                db.session.add(conv)
-                db.session.flush()
-        except IntegrityError:
-            conv = db.session.scalar(sa.select(Conversation).where(Conversation.phone == phone))
-    if member is not None and conv.member_id != member.id:
-        conv.member_id = member.id
-    return conv
+@cache
+def _statements(dialect: str) -> dict:
+    """The webhook's statements, built once per database kind (building one costs more
+    than running it): ``INSERT ... ON CONFLICT`` is PostgreSQL's and SQLite's own."""
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    phone, now = sa.bindparam("phone", type_=sa.String), sa.bindparam("now", type_=UTCDateTime())
+
+    # The number's conversation, created if need be, with this text's time on it, handed
+    # back as the ORM object. The member is whoever holds the number now (kept when
+    # nobody does). On PostgreSQL this locks the row until the commit, so texts from one
+    # number are handled one after the other and each sees what the one before changed.
+    conversations = Conversation.__table__
+    member_id = sa.select(Member.id).where(Member.phone == phone, Member.deleted_at.is_(None)).scalar_subquery()
+    upsert = insert(conversations).values(
+        phone=phone, member_id=member_id, needs_reply=False, last_inbound_at=now, last_message_at=now, created_at=now
+    )
+    upsert = upsert.on_conflict_do_update(
+        index_elements=[conversations.c.phone],
+        set_={
+            "last_inbound_at": upsert.excluded.last_inbound_at,
+            "last_message_at": upsert.excluded.last_message_at,
+            "member_id": sa.func.coalesce(upsert.excluded.member_id, conversations.c.member_id),
+        },
+    ).returning(*conversations.c)
+    touch = sa.select(Conversation).from_statement(upsert)
+
+    # The text itself; nothing comes back when its MessageSid is stored already (on
+    # PostgreSQL a concurrent insert of the same one waits for the first to commit).
+    table = InboundMessage.__table__
+    store = (
+        insert(table)
+        .values(
+            message_sid=sa.bindparam("sid"),
+            conversation_id=sa.bindparam("conversation_id"),
+            body=sa.bindparam("body"),
+            intent=sa.bindparam("intent"),
+            received_at=now,
+        )
+        .on_conflict_do_nothing(index_elements=[table.c.message_sid])
+        .returning(table.c.id)
+    )
+
+    # The member holding the number, with their plan, and whether the number said STOP.
+    one = sa.select(sa.literal(1).label("one")).subquery("one")
+    lookup = (
+        sa.select(sa.exists().where(SmsOptOut.phone == phone).label("stopped"), Member)
+        .select_from(one)
+        .outerjoin(Member, sa.and_(Member.phone == phone, Member.deleted_at.is_(None)))
+        .outerjoin(Member.plan)
+        .options(contains_eager(Member.plan))
+    )
+    return {"touch": touch, "store": store, "lookup": lookup}
 
 
 def handle(message_sid: str, phone: str, body: str) -> Result:
     """Store the text and work out the answer. Raises ``Duplicate`` for a retried MessageSid.
-    The caller commits."""
-    member = db.session.scalar(sa.select(Member).where(Member.phone == phone, Member.deleted_at.is_(None)))
-    conv = _conversation(phone, member)
+    The caller commits (and rolls back after ``Duplicate``)."""
     found = keywords.match(body)
-    try:
-        with db.session.begin_nested():
-            db.session.add(
-                InboundMessage(message_sid=message_sid, conversation_id=conv.id, body=body, intent=found.intent)
-            )
-            db.session.flush()
-    except IntegrityError:
-        raise Duplicate(message_sid) from None
-    # Look up before changing the conversation, so its row is written once, at the end.
-    stopped = consent.is_opted_out(phone)
     now = utcnow()
-    conv.last_inbound_at = now
-    conv.last_message_at = now
+    sql = _statements(db.session.get_bind().dialect.name)
+    conv = db.session.scalars(
+        sql["touch"], {"phone": phone, "now": now}, execution_options={"populate_existing": True}
+    ).one()
+    params = {"sid": message_sid, "conversation_id": conv.id, "body": body, "intent": found.intent, "now": now}
+    if db.session.execute(sql["store"], params).first() is None:
+        raise Duplicate(message_sid)
+    row = db.session.execute(sql["lookup"], {"phone": phone}).one()
+    member, stopped = row.Member, bool(row.stopped)
     result = Result(intent=found.intent)
     locale = member.locale if member else (found.locale or "en")
 
@@ -179,7 +218,7 @@ def handle(message_sid: str, phone: str, body: str) -> Result:
     if conv.last_ack_at is None or now - conv.last_ack_at > ACK_EVERY:
         conv.last_ack_at = now
         reply(texts.received, plan=plan_name(member))
-    log.info("sms kept for a coordinator", extra={"conversation_id": conv.id})
+    log.debug("sms kept for a coordinator", extra={"conversation_id": conv.id})
     return result
 
 

@@ -73,7 +73,8 @@ def inbound_sms():
         db.session.rollback()
         log.info("sms inbound duplicate")
         return twiml()
-    log.info("sms inbound", extra={"intent": result.intent, "replies": len(result.replies)})
+    # The request's own log line says it was answered; this one only when debugging.
+    log.debug("sms inbound", extra={"intent": result.intent, "replies": len(result.replies)})
     return twiml(answer)
 
 
