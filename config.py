@@ -103,6 +103,11 @@ def load_config(name: str | None = None, instance_path: str | None = None) -> di
         "STIPEND_ON_TIME_DAYS": env_int("STIPEND_ON_TIME_DAYS", 30),
         # Mileage reimbursement rate, US dollars a mile.
         "MILEAGE_RATE": env("MILEAGE_RATE", "0.70"),
+        # Input to decision
+        # "module:function" taking (text, source_locale, target_locale) and returning a translation;
+        # off by default. Its output is marked as machine translation.
+        "MACHINE_TRANSLATION": env("MACHINE_TRANSLATION"),
+        "MACHINE_TRANSLATION_TARGET": env("MACHINE_TRANSLATION_TARGET", "en"),
         # Rate limits
         "RATELIMIT_STORAGE_URI": env("RATELIMIT_STORAGE_URI", "memory://"),
         "RATELIMIT_HEADERS_ENABLED": True,

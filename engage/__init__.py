@@ -37,14 +37,16 @@ def create_app(config_overrides: dict | None = None) -> Flask:
     limiter.init_app(app)
     _init_login(app, login_manager)
 
-    from engage import admin, auth, coordinator, join, me, meetings, partner, public, sms, supports
+    from engage import admin, auth, coordinator, feedback, join, me, meetings, partner, public, sms, supports
 
     for module in (public, auth, join, me, meetings, admin, coordinator, partner, sms):
         app.register_blueprint(module.bp)
     app.register_blueprint(supports.bp)
+    app.register_blueprint(feedback.bp)
     app.register_blueprint(supports.stipends_bp)
     meetings.init_app(app)
     supports.init_app(app)
+    feedback.init_app(app)
 
     errors.init_app(app)
 

@@ -2,6 +2,23 @@
 
 from engage.models.audit import AuditEvent
 from engage.models.base import Base, utcnow
+from engage.models.feedback import (
+    Decision,
+    DecisionBody,
+    Input,
+    InputChannel,
+    LoopMessage,
+    LoopStage,
+    Outcome,
+    Question,
+    Theme,
+    ThemeEvent,
+    ThemeStatus,
+    Topic,
+    decision_inputs,
+    decision_themes,
+    input_people,
+)
 from engage.models.joining import CodePurpose, ReferralCode, SignupConversation, VerificationCode
 from engage.models.meetings import (
     Attendance,
@@ -55,6 +72,21 @@ from engage.models.supports import (
 )
 
 __all__ = [
+    "Decision",
+    "DecisionBody",
+    "Input",
+    "InputChannel",
+    "LoopMessage",
+    "LoopStage",
+    "Outcome",
+    "Question",
+    "Theme",
+    "ThemeEvent",
+    "ThemeStatus",
+    "Topic",
+    "decision_inputs",
+    "decision_themes",
+    "input_people",
     "DigestSent",
     "PaymentMethod",
     "Reimbursement",

@@ -1,0 +1,123 @@
+"""Themes: input grouped by what it is about, with an owner, moving through
+received → under review → taken to decision-makers → decided → loop closed. Every change
+is a dated entry on the theme's timeline, and people who gave the input hear about the
+two steps that matter to them (taken, decided) by text — see ``loop``."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date, datetime
+
+from engage.extensions import db
+from engage.models import (
+    DecisionBody,
+    Input,
+    Outcome,
+    Theme,
+    ThemeEvent,
+    ThemeStatus,
+    Topic,
+    utcnow,
+)
+
+ORDER = [ThemeStatus.RECEIVED, ThemeStatus.UNDER_REVIEW, ThemeStatus.TAKEN, ThemeStatus.DECIDED, ThemeStatus.CLOSED]
+
+
+class TriageError(ValueError):
+    """The change is not allowed (the message names what is missing or wrong)."""
+
+
+def _event(theme: Theme, status: ThemeStatus, by, now: datetime | None = None, **detail) -> ThemeEvent:
+    event = ThemeEvent(theme=theme, status=status, detail=detail, by_id=getattr(by, "id", None), at=now or utcnow())
+    db.session.add(event)
+    return event
+
+
+def create(plan_id: int, title: dict, *, topic: Topic, committee_id=None, owner=None, by=None, summary=None) -> Theme:
+    title = {k: v.strip() for k, v in (title or {}).items() if v and v.strip()}
+    if not title:
+        raise TriageError("title")
+    theme = Theme(
+        plan_id=plan_id,
+        committee_id=committee_id,
+        topic=Topic(topic),
+        title=title,
+        summary={k: v for k, v in (summary or {}).items() if v},
+        owner_id=getattr(owner, "id", None),
+        status=ThemeStatus.RECEIVED,
+    )
+    db.session.add(theme)
+    _event(theme, ThemeStatus.RECEIVED, by, note="created")
+    return theme
+
+
+def assign(theme: Theme, inputs: Iterable[Input], *, by=None) -> int:
+    """Put input in this theme (same plan only). Returns how many moved."""
+    moved = 0
+    for row in inputs:
+        if row.plan_id != theme.plan_id or row.theme_id == theme.id:
+            continue
+        row.theme = theme
+        moved += 1
+    if moved:
+        _event(theme, theme.status, by, added=moved)
+    return moved
+
+
+def set_owner(theme: Theme, owner, *, by=None) -> None:
+    theme.owner_id = getattr(owner, "id", None)
+    _event(theme, theme.status, by, owner=getattr(owner, "name", None))
+
+
+def review(theme: Theme, *, by=None, note: str | None = None) -> None:
+    if theme.status != ThemeStatus.RECEIVED:
+        raise TriageError(theme.status)
+    theme.status = ThemeStatus.UNDER_REVIEW
+    _event(theme, theme.status, by, note=note or "")
+
+
+def take(theme: Theme, body: DecisionBody, on: date, *, by=None, note: str | None = None, notify: bool = True) -> int:
+    """Taken to decision-makers: which body, when. Tells the people who gave the input.
+    Returns how many were texted."""
+    from engage.feedback import loop  # noqa: PLC0415
+
+    if theme.status not in (ThemeStatus.RECEIVED, ThemeStatus.UNDER_REVIEW, ThemeStatus.TAKEN):
+        raise TriageError(theme.status)
+    if not theme.inputs:
+        raise TriageError("no input")
+    theme.status = ThemeStatus.TAKEN
+    theme.taken_to = DecisionBody(body)
+    theme.taken_on = on
+    _event(theme, theme.status, by, taken_to=theme.taken_to.value, taken_on=on.isoformat(), note=note or "")
+    db.session.flush()
+    return loop.notify(theme, loop.LoopStage.TAKEN) if notify else 0
+
+
+def decide(theme: Theme, outcome: Outcome, reason: dict, on: date, *, by=None, notify: bool = True) -> int:
+    """Decided: adopted, partly adopted, not adopted or deferred, with the reason in each
+    language. A reason is required (a "no" most of all). Tells everyone; returns how many."""
+    from engage.feedback import loop  # noqa: PLC0415
+
+    reason = {k: v.strip() for k, v in (reason or {}).items() if v and v.strip()}
+    if not reason:
+        raise TriageError("reason")
+    if theme.status not in (ThemeStatus.TAKEN, ThemeStatus.DECIDED, ThemeStatus.UNDER_REVIEW, ThemeStatus.RECEIVED):
+        raise TriageError(theme.status)
+    if not theme.inputs:
+        raise TriageError("no input")
+    theme.status = ThemeStatus.DECIDED
+    theme.outcome = Outcome(outcome)
+    theme.reason = reason
+    theme.decided_on = on
+    _event(theme, theme.status, by, outcome=theme.outcome.value, reason=reason, decided_on=on.isoformat())
+    db.session.flush()
+    return loop.notify(theme, loop.LoopStage.DECIDED) if notify else 0
+
+
+def note(theme: Theme, text: str, *, by=None) -> None:
+    if text.strip():
+        _event(theme, theme.status, by, note=text.strip())
+
+
+def is_open(theme: Theme) -> bool:
+    return theme.status not in (ThemeStatus.DECIDED, ThemeStatus.CLOSED) or theme.outcome == Outcome.DEFERRED
