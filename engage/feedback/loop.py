@@ -44,14 +44,14 @@ def link(theme: Theme) -> str:
 
 def people_of(theme: Theme) -> list[Member]:
     """Everyone credited with non-anonymous input in the theme (once each)."""
+    credited = (
+        sa.select(input_people.c.member_id)
+        .join(Input, Input.id == input_people.c.input_id)
+        .where(Input.theme_id == theme.id, Input.anonymous.is_(False))
+    )
     return list(
         db.session.scalars(
-            sa.select(Member)
-            .join(input_people, input_people.c.member_id == Member.id)
-            .join(Input, Input.id == input_people.c.input_id)
-            .where(Input.theme_id == theme.id, Input.anonymous.is_(False), Member.deleted_at.is_(None))
-            .distinct()
-            .order_by(Member.id)
+            sa.select(Member).where(Member.id.in_(credited), Member.deleted_at.is_(None)).order_by(Member.id)
         )
     )
 
