@@ -18,4 +18,4 @@ def init_app(app) -> None:
     loop.connect(app)
 
 
-from engage.feedback import routes  # noqa: E402,F401
+from engage.feedback import public_routes, routes  # noqa: E402,F401
