@@ -189,6 +189,7 @@ def load_demo() -> list[tuple[str, str, str]]:
         )
     db.session.flush()
     _demo_rosters_and_messages(plan, now)
+    _demo_meetings(plan, now)
     return logins
 
 
@@ -270,4 +271,223 @@ def _demo_rosters_and_messages(plan: Plan, now) -> None:
             )
             conv.last_message_at = at + timedelta(minutes=20)
             conv.handled_at = at + timedelta(minutes=20)
+    db.session.flush()
+
+
+# Meetings ----------------------------------------------------------------------------------
+# Agendas and minutes are written by staff in each language (not catalog strings).
+
+DEMO_PLACE = {
+    "location_name": "Familias Unidas Family Resource Center",
+    "address": "2045 Tulare St, Fresno, CA 93721",
+    "accessibility_notes": {
+        "en": "Step-free entrance on Tulare Street. Free parking behind the building. A quiet room for nursing parents.",
+        "es": "Entrada sin escalones por la calle Tulare. Estacionamiento gratis detrás del edificio. "
+        "Una sala tranquila para madres que amamantan.",
+        "zh_Hant": "圖萊里街入口沒有台階。大樓後面有免費停車場。設有安靜的哺乳室。",
+    },
+}
+
+AGENDA_FULL = {
+    "en": "1. Welcome and introductions\n"
+    "2. What the plan did about clinic wait times (from our last meeting)\n"
+    "3. Dental check-ups for young children: what makes them hard to get?\n"
+    "4. New health education flyers in Spanish and Chinese: your review\n"
+    "5. Questions, and the date of the next meeting",
+    "es": "1. Bienvenida y presentaciones\n"
+    "2. Lo que hizo el plan sobre los tiempos de espera en las clínicas (de nuestra última reunión)\n"
+    "3. Chequeos dentales para niños pequeños: ¿qué los hace difíciles de conseguir?\n"
+    "4. Nuevos folletos de salud en español y chino: su opinión\n"
+    "5. Preguntas y la fecha de la próxima reunión",
+    "zh_Hant": "1. 歡迎及自我介紹\n"
+    "2. 健康計劃如何處理診所等候時間（上次會議的跟進）\n"
+    "3. 幼兒牙科檢查：為什麼很難預約？\n"
+    "4. 新的西班牙文及中文健康教育傳單：請提供意見\n"
+    "5. 問題及下次會議日期",
+}
+
+# No Chinese version yet: the page says so instead of showing English.
+AGENDA_NO_CHINESE = {
+    "en": "1. Welcome\n"
+    "2. Population Needs Assessment: what families in Fresno and Madera need most\n"
+    "3. Interpreters at the pharmacy: your experiences\n"
+    "4. Questions",
+    "es": "1. Bienvenida\n"
+    "2. Evaluación de las necesidades de la población: lo que más necesitan las familias de Fresno y Madera\n"
+    "3. Intérpretes en la farmacia: sus experiencias\n"
+    "4. Preguntas",
+}
+
+AGENDA_FLYER = {
+    "en": "1. Welcome\n2. The new flyer about free dental check-ups: your review\n3. Questions",
+    "es": "1. Bienvenida\n2. El nuevo folleto sobre los chequeos dentales gratuitos: su opinión\n3. Preguntas",
+    "zh_Hant": "1. 歡迎\n2. 免費牙科檢查新傳單：請提供意見\n3. 問題",
+}
+
+AGENDA_WAIT_TIMES = {
+    "en": "1. Welcome\n2. Waiting for a first visit with a children's doctor\n3. Reminder calls in your language\n"
+    "4. Questions",
+    "es": "1. Bienvenida\n2. La espera para la primera cita con el pediatra\n3. Llamadas de recordatorio en su idioma\n"
+    "4. Preguntas",
+    "zh_Hant": "1. 歡迎\n2. 第一次預約兒科醫生的等候時間\n3. 以您的語言致電提醒\n4. 問題",
+}
+
+MINUTES_WAIT_TIMES = {
+    "en": "Parents, the coordinator and staff from the plan's quality team met.\n\n"
+    "Parents said it takes too long to get a first visit with a new children's doctor. "
+    "Some had waited more than a month.\n\n"
+    "The plan will look at wait times at each clinic and report back at the next meeting.\n\n"
+    "Parents asked for appointment reminder calls in Spanish and Cantonese.",
+    "es": "Se reunieron madres y padres, la coordinadora y personal del equipo de calidad del plan.\n\n"
+    "Las familias dijeron que tarda demasiado conseguir la primera cita con un nuevo pediatra. "
+    "Algunas esperaron más de un mes.\n\n"
+    "El plan revisará los tiempos de espera de cada clínica e informará en la próxima reunión.\n\n"
+    "Las familias pidieron llamadas para recordar las citas en español y en cantonés.",
+    "zh_Hant": "家長、協調員和健康計劃品質團隊的職員出席了會議。\n\n"
+    "家長表示，第一次預約新的兒科醫生要等很久，有些家長等了一個多月。\n\n"
+    "健康計劃會查看每間診所的等候時間，並在下次會議報告。\n\n"
+    "家長要求以西班牙語和粵語致電提醒預約。",
+}
+
+MINUTES_FLYER = {
+    "en": "The group reviewed the plan's new flyer about free dental check-ups.\n\n"
+    "Parents said the flyer used hard words, and asked for pictures and shorter sentences.\n\n"
+    "The plan agreed to rewrite the flyer with parents before it is printed.",
+    "es": "El grupo revisó el nuevo folleto del plan sobre los chequeos dentales gratuitos.\n\n"
+    "Las familias dijeron que el folleto usaba palabras difíciles y pidieron dibujos y frases más cortas.\n\n"
+    "El plan aceptó volver a escribir el folleto junto con las familias antes de imprimirlo.",
+    "zh_Hant": "小組審閱了健康計劃關於免費牙科檢查的新傳單。\n\n"
+    "家長表示傳單用詞太難，希望加入圖片並使用較短的句子。\n\n"
+    "健康計劃同意在印刷前與家長一起重寫傳單。",
+}
+
+CANCEL_REASON = {
+    "en": "The community center is closed for repairs. We will meet again next month.",
+    "es": "El centro comunitario está cerrado por reparaciones. Nos reuniremos de nuevo el próximo mes.",
+    "zh_Hant": "社區中心因維修而關閉。我們下個月再開會。",
+}
+
+FRESNO_AGENDA = {
+    "en": "1. Welcome\n2. Health equity report for Fresno County\n3. Your questions for the plan",
+    "es": "1. Bienvenida\n2. Informe de equidad en salud del condado de Fresno\n3. Sus preguntas para el plan",
+}
+
+SUPPORTS = {
+    "childcare": True,
+    "interpretation": ["spanish", "cantonese"],
+    "transport": True,
+    "meals": True,
+}
+
+
+def _demo_meetings(plan: Plan, now) -> None:
+    """Past meetings with minutes and attendance, and coming ones: one full with a
+    waiting list, one whose Chinese agenda is missing, one cancelled. Made once."""
+    from datetime import time
+    from decimal import Decimal
+
+    from engage.meetings import documents, replies, schedule
+    from engage.models import (
+        Attendance,
+        DocumentKind,
+        Meeting,
+        MeetingFormat,
+        MeetingReply,
+        ReplyChannel,
+        ReplyStatus,
+    )
+
+    children = db.session.scalar(sa.select(Committee).where(Committee.slug == COMMITTEES[0]["slug"]))
+    fresno = db.session.scalar(sa.select(Committee).where(Committee.slug == COMMITTEES[1]["slug"]))
+    if db.session.scalar(sa.select(Meeting.id).where(Meeting.committee_id.in_([children.id, fresno.id])).limit(1)):
+        return
+    coordinator = db.session.scalar(sa.select(StaffUser).where(StaffUser.email == STAFF[1][1]))
+    members = {
+        m.display_name: m
+        for m in db.session.scalars(sa.select(Member).where(Member.plan_id == plan.id, Member.deleted_at.is_(None)))
+    }
+    today = now.astimezone(schedule.zone()).date()
+
+    def meeting(committee, days: int, **fields):
+        starts = schedule.local_to_utc(today + timedelta(days=days), time(18, 0))
+        values = {"duration_minutes": 90, "format": MeetingFormat.IN_PERSON, **DEMO_PLACE, **SUPPORTS}
+        values.update(fields)
+        m = schedule.create_meeting(committee, starts, values)
+        db.session.flush()
+        return m
+
+    def post(m, kind, texts: dict, at):
+        for locale, body in texts.items():
+            doc = documents.save(m, kind, locale, body, post=True, by=coordinator)
+            doc.posted_at = at
+
+    # Past meetings: minutes in three languages, who came, and what they had asked for.
+    past = [
+        (-125, AGENDA_FLYER, MINUTES_FLYER, ["Maria", "Mei Ling", "Tanya"]),
+        (-35, AGENDA_WAIT_TIMES, MINUTES_WAIT_TIMES, ["Maria", "Wei", "Jasmine", "Guadalupe"]),
+    ]
+    earlier_needs = {"Maria": ["childcare", "interpreter"], "Wei": ["interpreter"], "Guadalupe": ["childcare"]}
+    for days, agenda, minutes, came in past:
+        m = meeting(children, days, stipend_amount=Decimal("50"))
+        post(m, DocumentKind.AGENDA, agenda, m.starts_at - timedelta(days=9))
+        post(m, DocumentKind.MINUTES, minutes, m.starts_at + timedelta(days=6))
+        for name in came:
+            member = members.get(name)
+            if member is None:
+                continue
+            db.session.add(
+                MeetingReply(
+                    meeting_id=m.id,
+                    member_id=member.id,
+                    status=ReplyStatus.YES,
+                    channel=ReplyChannel.SMS,
+                    invited_at=m.starts_at - timedelta(days=14),
+                    responded_at=m.starts_at - timedelta(days=12),
+                    needs=earlier_needs.get(name, []),
+                    needs_answered_at=m.starts_at - timedelta(days=12),
+                )
+            )
+            db.session.add(Attendance(meeting_id=m.id, member_id=member.id, checked_in_at=m.starts_at))
+        m.seats_taken = len([n for n in came if n in members])
+
+    # Next meeting: four places, all agendas posted, a waiting list.
+    full = meeting(children, 12, capacity=4, stipend_amount=Decimal("50"))
+    post(full, DocumentKind.AGENDA, AGENDA_FULL, now - timedelta(days=2))
+    answers = [
+        ("Maria", True, ["childcare", "interpreter"]),
+        ("Wei", True, ["interpreter"]),
+        ("Jasmine", True, []),
+        ("Guadalupe", True, ["childcare", "transport"]),
+        ("Mei Ling", True, None),  # the meeting is full by now: waiting list
+        ("Tanya", False, None),
+    ]
+    for name, yes, needs in answers:
+        member = members.get(name)
+        if member is None:
+            continue
+        row = replies.reply_for(full, member, by=coordinator, now=now - timedelta(days=3))
+        replies.answer(
+            row, yes, channel=ReplyChannel.SMS if name != "Jasmine" else ReplyChannel.WEB, notify_member=False
+        )
+        if needs is not None:
+            replies.record_needs(row, needs)
+
+    # The one after: online too, the Chinese agenda not written yet.
+    later = meeting(
+        children,
+        40,
+        format=MeetingFormat.HYBRID,
+        online_url="https://meet.example.org/valle-central-familias",
+        stipend_amount=Decimal("50"),
+    )
+    post(later, DocumentKind.AGENDA, AGENDA_NO_CHINESE, now - timedelta(days=1))
+    for name in ("Maria", "Wei", "Jasmine"):
+        if name in members:
+            replies.reply_for(later, members[name], by=coordinator, now=now - timedelta(days=1))
+
+    cancelled = meeting(children, 26)
+    replies.cancel(cancelled, reason=CANCEL_REASON, by=coordinator, now=now - timedelta(days=1))
+
+    county = meeting(fresno, 20, interpretation=["spanish"], transport=False, meals=False, childcare=True)
+    post(county, DocumentKind.AGENDA, FRESNO_AGENDA, now - timedelta(days=1))
     db.session.flush()

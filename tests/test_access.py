@@ -11,6 +11,7 @@ import pytest
 from tests.conftest import csrf_token, login
 from tests.meeting_factories import meeting_a
 from tests.test_coordinator_committees import seat_a
+from tests.test_meetings_public import posted_agenda_a
 from tests.test_partner import CBO_PAGE, CBO_POST, code_a, pending_a
 
 ROLES = ("anonymous", "parent", "cbo_a", "coord_a", "coord_b", "admin")
@@ -144,6 +145,11 @@ MATRIX = {
     "meetings.show": ("GET", lambda c: f"/meetings/{meeting_a(c)}", EVERYONE),
     "meetings.ics": ("GET", lambda c: f"/meetings/{meeting_a(c)}.ics", EVERYONE),
     "meetings.committee_feed": ("GET", lambda c: f"/committees/{c.committee_a.slug}/calendar.ics", EVERYONE),
+    "meetings.document": ("GET", lambda c: f"/meetings/{posted_agenda_a(c)}/agenda/es", EVERYONE),
+    # A parent with no answer yet is sent back to the meeting page.
+    "meetings.reply": ("POST", lambda c: f"/meetings/{meeting_a(c)}/reply", {**PARENT_PAGE, "parent": 302}),
+    "meetings.needs": ("GET", lambda c: f"/meetings/{meeting_a(c)}/needs", {**PARENT_PAGE, "parent": 302}),
+    "meetings.next_steps": ("GET", lambda c: f"/meetings/{meeting_a(c)}/next", {**PARENT_PAGE, "parent": 302}),
     # Meetings: the coordinator's committees, rosters, schedules, agendas and minutes.
     "coordinator.committees": ("GET", lambda c: "/coordinator/committees", COORDINATORS),
     "coordinator.committee": ("GET", lambda c: f"/coordinator/committees/{c.committee_a.id}", PLAN_A_PAGE),

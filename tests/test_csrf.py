@@ -42,6 +42,8 @@ CSRF_CASES = {
     "me.phone_confirm": lambda c: "/me/phone/confirm",
     "me.delete": lambda c: "/me/delete",
     # Meetings: public pages and parents' replies.
+    "meetings.reply": lambda c: "/meetings/1/reply",
+    "meetings.needs": lambda c: "/meetings/1/needs",
     # Meetings: the coordinator's committees, rosters, schedules, agendas and minutes.
     "coordinator.committee": lambda c: "/coordinator/committees/1",
     "coordinator.roster_add": lambda c: "/coordinator/committees/1/roster/add",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 from flask import Response, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import force_locale
@@ -15,6 +16,7 @@ from engage.extensions import db, limiter
 from engage.logs import log
 from engage.me import bp, services
 from engage.me.forms import AboutForm, CodeForm, DeleteForm, NewPhoneForm, PhoneForm, SettingsForm
+from engage.meetings import replies
 from engage.members import vocab
 from engage.security import allow, public, role_of
 
@@ -43,6 +45,23 @@ def _me():
     return current_user._get_current_object()
 
 
+# A meeting's answer forms send an anonymous parent here; they come back to the meeting.
+MEETING_PATH = re.compile(r"^/meetings/(\d+)(?:/(?:reply|needs|next))?/?(?:\?.*)?$")
+
+
+def _return_to(target: str | None) -> str | None:
+    """Where to go after signing in: a page of /me, or a meeting's page."""
+    wanted = safe_next(target)
+    if not wanted:
+        return None
+    if wanted == "/me" or wanted.startswith(("/me/", "/me?")):
+        return wanted
+    found = MEETING_PATH.match(wanted)
+    if found:
+        return url_for("meetings.show", meeting_id=int(found.group(1)))
+    return None
+
+
 def _fresh_session(member) -> None:
     """A new session for a parent who just proved they hold their phone."""
     next_url = session.get(LOGIN_NEXT)
@@ -63,8 +82,8 @@ def login():
     if role_of(current_user) == "parent":
         return redirect(url_for("me.index"))
     form = PhoneForm()
-    wanted = safe_next(request.args.get("next"))
-    if wanted and wanted.startswith("/me"):
+    wanted = _return_to(request.args.get("next"))
+    if wanted:
         session[LOGIN_NEXT] = wanted
     if form.validate_on_submit():
         phone = form.phone.e164
@@ -119,6 +138,22 @@ def _needs_labels(member) -> list[str]:
     return labels
 
 
+def _upcoming(member) -> list[dict]:
+    """The parent's next meetings, with their answer and what they asked for."""
+    from engage.meetings.routes import format_label, reply_status_text  # noqa: PLC0415
+
+    return [
+        {
+            "meeting": item.meeting,
+            "reply": item.reply,
+            "status": _("This meeting is cancelled.") if item.meeting.is_cancelled else reply_status_text(item.reply),
+            "format": format_label(item.meeting),
+            "needs": replies.needs_label(item.reply.needs) if item.reply and item.reply.needs else "",
+        }
+        for item in services.upcoming_meetings(member)
+    ]
+
+
 @bp.get("")
 @allow("parent")
 def index():
@@ -127,6 +162,7 @@ def index():
         "me/index.html",
         member=member,
         seats=services.seats(member),
+        upcoming=_upcoming(member),
         texts=services.texts_with(member),
         needs=_needs_labels(member),
         role_labels=ROLE_LABELS,

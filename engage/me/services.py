@@ -21,6 +21,7 @@ from engage.logs import log
 from engage.members import codes
 from engage.members.services import find_member
 from engage.models import (
+    Attendance,
     AuditEvent,
     CodePurpose,
     Committee,
@@ -30,10 +31,16 @@ from engage.models import (
     ConsentEvent,
     Conversation,
     InboundMessage,
+    Meeting,
+    MeetingReply,
+    MeetingStatus,
     Member,
     OutboxKind,
     OutboxMessage,
     OutboxStatus,
+    ReminderSent,
+    ReplyChannel,
+    ReplyStatus,
     RosterStatus,
     SignupConversation,
     SmsStatus,
@@ -145,6 +152,53 @@ def seats(member: Member) -> list[tuple[CommitteeMembership, Committee]]:
     return [(m, c) for m, c in rows]
 
 
+@dataclass(frozen=True)
+class Upcoming:
+    """A meeting coming up for this parent, with their answer (None: not asked yet)."""
+
+    meeting: Meeting
+    reply: MeetingReply | None
+
+
+UPCOMING_MEETINGS = 5
+
+
+def upcoming_meetings(member: Member, now: datetime | None = None, limit: int = UPCOMING_MEETINGS) -> list[Upcoming]:
+    """The next meetings this parent was invited to or answered, and the next meetings
+    of the groups they sit on; a cancelled one only if they had been asked."""
+    now = now or utcnow()
+    asked = sa.select(MeetingReply.meeting_id).where(MeetingReply.member_id == member.id)
+    groups = sa.select(CommitteeMembership.committee_id).where(
+        CommitteeMembership.member_id == member.id, CommitteeMembership.status == RosterStatus.ACTIVE
+    )
+    meetings = db.session.scalars(
+        sa.select(Meeting)
+        .join(Committee, Committee.id == Meeting.committee_id)
+        .where(
+            Meeting.starts_at >= now,
+            Committee.is_public.is_(True),
+            sa.or_(
+                Meeting.id.in_(asked),
+                sa.and_(Meeting.committee_id.in_(groups), Meeting.status == MeetingStatus.SCHEDULED),
+            ),
+        )
+        .options(selectinload(Meeting.committee).selectinload(Committee.plan))
+        .order_by(Meeting.starts_at, Meeting.id)
+        .limit(limit)
+    ).all()
+    if not meetings:
+        return []
+    answers = {
+        r.meeting_id: r
+        for r in db.session.scalars(
+            sa.select(MeetingReply).where(
+                MeetingReply.member_id == member.id, MeetingReply.meeting_id.in_([m.id for m in meetings])
+            )
+        )
+    }
+    return [Upcoming(m, answers.get(m.id)) for m in meetings]
+
+
 def _conversation_ids(member: Member) -> list[int]:
     cond = Conversation.member_id == member.id
     if member.phone:
@@ -252,6 +306,45 @@ def export_member(member: Member) -> dict:
         }
         for t in texts_with(member, limit=None)
     ]
+    meetings = [
+        {
+            "meeting_id": r.meeting_id,
+            "committee": m.committee.name,
+            "starts_at": _iso(m.starts_at),
+            "answer": str(r.status),
+            "answered_by": str(r.channel) if r.channel else None,
+            "invited_at": _iso(r.invited_at),
+            "answered_at": _iso(r.responded_at),
+            "waiting_list_since": _iso(r.waitlisted_at),
+            "place_offered_at": _iso(r.offered_at),
+            "needs": list(r.needs or []),
+            "needs_text": r.needs_text,
+            "needs_answered_at": _iso(r.needs_answered_at),
+        }
+        for r, m in db.session.execute(
+            sa.select(MeetingReply, Meeting)
+            .join(Meeting, Meeting.id == MeetingReply.meeting_id)
+            .where(MeetingReply.member_id == member.id)
+            .options(selectinload(Meeting.committee))
+            .order_by(Meeting.starts_at, MeetingReply.id)
+        )
+    ]
+    attendance = [
+        {
+            "meeting_id": a.meeting_id,
+            "committee": m.committee.name,
+            "starts_at": _iso(m.starts_at),
+            "checked_in_at": _iso(a.checked_in_at),
+            "walk_in": a.walk_in,
+        }
+        for a, m in db.session.execute(
+            sa.select(Attendance, Meeting)
+            .join(Meeting, Meeting.id == Attendance.meeting_id)
+            .where(Attendance.member_id == member.id)
+            .options(selectinload(Meeting.committee))
+            .order_by(Meeting.starts_at, Attendance.id)
+        )
+    ]
     audit = [
         {"at": _iso(a.created_at), "action": a.action, "detail": a.detail or {}}
         for a in db.session.scalars(
@@ -264,6 +357,8 @@ def export_member(member: Member) -> dict:
         "exported_at": _iso(utcnow()),
         "profile": profile,
         "committees": committees,
+        "meetings": meetings,
+        "attendance": attendance,
         "consent": consent_lines,
         "messages": messages,
         "audit": audit,
@@ -361,6 +456,7 @@ def delete_member(member: Member) -> None:
         db.session.execute(sa.delete(SignupConversation).where(SignupConversation.phone == phone))
     db.session.execute(sa.delete(VerificationCode).where(code_cond))
     db.session.execute(sa.delete(CommitteeMembership).where(CommitteeMembership.member_id == member.id))
+    _remove_meeting_replies(member)
 
     member.display_name = None
     member.phone = None
@@ -375,6 +471,24 @@ def delete_member(member: Member) -> None:
     member.session_version += 1
     db.session.add(AuditEvent(actor_id=None, action="member.deleted", target_type="member", target_id=member.id))
     log.info("member deleted", extra={"member_id": member.id})
+
+
+def _remove_meeting_replies(member: Member) -> None:
+    """Give up any place held at a coming meeting (the next person on the waiting list
+    is offered it, by the same rule as a "no"), then remove every answer, the needs
+    asked for, and the record of which meetings they came to."""
+    from engage.meetings import replies  # noqa: PLC0415
+
+    holding = db.session.scalars(
+        sa.select(MeetingReply).where(MeetingReply.member_id == member.id, MeetingReply.status == ReplyStatus.YES)
+    ).all()
+    for reply in holding:
+        if replies.is_open(reply.meeting):
+            replies.answer(reply, False, channel=ReplyChannel.WEB, notify_member=False)
+    mine = sa.select(MeetingReply.id).where(MeetingReply.member_id == member.id).scalar_subquery()
+    db.session.execute(sa.delete(ReminderSent).where(ReminderSent.reply_id.in_(mine)))
+    db.session.execute(sa.delete(MeetingReply).where(MeetingReply.member_id == member.id))
+    db.session.execute(sa.delete(Attendance).where(Attendance.member_id == member.id))
 
 
 # Settings -----------------------------------------------------------------------------

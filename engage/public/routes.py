@@ -7,7 +7,7 @@ from flask import abort, jsonify, render_template
 from sqlalchemy.orm import selectinload
 
 from engage.extensions import db
-from engage.models import Committee, Plan
+from engage.models import Committee, Meeting, MeetingStatus, Plan, utcnow
 from engage.public import bp
 from engage.security import public
 
@@ -36,10 +36,33 @@ def committees():
     return render_template("public/committees.html", plans=plans)
 
 
+PAST_MEETINGS = 12  # the latest past meetings listed on a committee's page
+
+
 @bp.get("/committees/<slug>")
 @public
 def committee(slug: str):
-    found = db.session.scalar(sa.select(Committee).where(Committee.slug == slug, Committee.is_public.is_(True)))
+    """A committee's public page: upcoming meetings with the help offered, posted agendas
+    and minutes in the reader's language. Nothing about any parent, no counts of people."""
+    from engage.meetings.routes import format_label, posted_documents, supports  # noqa: PLC0415
+
+    found = db.session.scalar(
+        sa.select(Committee)
+        .where(Committee.slug == slug, Committee.is_public.is_(True))
+        .options(selectinload(Committee.plan))
+    )
     if found is None:
         abort(404)
-    return render_template("public/committee.html", committee=found)
+    now = utcnow()
+    base = sa.select(Meeting).where(Meeting.committee_id == found.id).options(selectinload(Meeting.documents))
+    upcoming = db.session.scalars(base.where(Meeting.starts_at >= now).order_by(Meeting.starts_at)).all()
+    past = db.session.scalars(
+        base.where(Meeting.starts_at < now, Meeting.status == MeetingStatus.SCHEDULED)
+        .order_by(Meeting.starts_at.desc())
+        .limit(PAST_MEETINGS)
+    ).all()
+    details = {
+        m.id: {"supports": supports(m), "format": format_label(m), "docs": posted_documents(m)}
+        for m in [*upcoming, *past]
+    }
+    return render_template("public/committee.html", committee=found, upcoming=upcoming, past=past, details=details)
