@@ -29,7 +29,7 @@ from decimal import Decimal
 import sqlalchemy as sa
 from blinker import Namespace
 from flask import Flask, current_app
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects import postgresql, sqlite
 
 from engage.extensions import db
 from engage.logs import log
@@ -216,22 +216,44 @@ def claim(worker_id: str, limit: int, now: datetime) -> list:
 
 
 def reserve_slots(sender: str, count: int, rate: float, now: datetime) -> datetime:
-    """Book ``count`` send slots for ``sender``, shared by every worker. Returns the first."""
-    for _attempt in range(3):
-        row = db.session.scalar(sa.select(SmsSender).where(SmsSender.sender == sender).with_for_update())
-        if row is None:
-            try:
-                with db.session.begin_nested():
-                    db.session.add(SmsSender(sender=sender, next_slot_at=now))
-                    db.session.flush()
-            except IntegrityError:
-                pass
+    """Book ``count`` send slots for ``sender``, shared by every worker, and commit.
+    Returns the first.
+
+    A compare-and-set: read the sender's next free time, then move it on only if it
+    still holds what was read (``UPDATE ... WHERE next_slot_at = <read>``); otherwise
+    read again. The guarded UPDATE is atomic on both databases (PostgreSQL re-checks the
+    WHERE after waiting for another worker's row lock; SQLite lets one writer in at a
+    time), so two workers never book the same slots. On PostgreSQL the read also locks
+    the row (``FOR UPDATE``), so workers wait their turn instead of retrying; SQLite
+    ignores ``FOR UPDATE``, and there the guard does the work.
+    """
+    senders = SmsSender.__table__
+    length = timedelta(seconds=count / rate)
+    for _attempt in range(100):
+        current = db.session.execute(
+            sa.select(senders.c.next_slot_at).where(senders.c.sender == sender).with_for_update()
+        ).scalar()
+        if current is None:
+            db.session.execute(_insert_ignoring_conflicts(senders).values(sender=sender, next_slot_at=now))
+            db.session.commit()
             continue
-        start = max(row.next_slot_at, now)
-        row.next_slot_at = start + timedelta(seconds=count / rate)
-        db.session.commit()
-        return start
+        start = max(current, now)
+        booked = db.session.execute(
+            sa.update(senders)
+            .where(senders.c.sender == sender, senders.c.next_slot_at == current)
+            .values(next_slot_at=start + length)
+        )
+        if booked.rowcount == 1:
+            db.session.commit()
+            return start
+        db.session.rollback()  # another worker booked first: read its booking
     raise RuntimeError("could not reserve send slots")
+
+
+def _insert_ignoring_conflicts(table: sa.Table):
+    """``INSERT ... ON CONFLICT DO NOTHING`` on PostgreSQL and SQLite."""
+    dialect = postgresql if db.session.get_bind().dialect.name == "postgresql" else sqlite
+    return dialect.insert(table).on_conflict_do_nothing()
 
 
 def deliver_due(
