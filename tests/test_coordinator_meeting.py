@@ -148,6 +148,7 @@ def test_every_page_renders_in_each_language(app, cast, client, lang, html):
         assert response.status_code == 200, url
         page = response.get_data(as_text=True)
         assert f'<html lang="{html}">' in page, url
+        assert 'action="/logout"' in page, url  # the header knows who is signed in
     page = client.get(f"{base}?lang={lang}").get_data(as_text=True)
     assert "陳美玲" in page and "Paloma Parent" in page
     # The stipend, formatted for the reader: one person checked in at $50.

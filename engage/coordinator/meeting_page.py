@@ -593,6 +593,11 @@ class WalkInForm(BaseForm):
             ) from None
 
 
+def _matches(words: list[str], member: Member) -> bool:
+    name = fold(member.display_name or "")
+    return all(word in name for word in words)
+
+
 @dataclass
 class Row:
     member: Member
@@ -608,30 +613,27 @@ def _check_in_rows(meeting: Meeting, q: str):
     for member_id, att in here.items():
         if member_id not in people and att.member.deleted_at is None:
             people[member_id] = Row(att.member, None, att)
-    needle = fold(q)
-    if needle:
-        people = {k: row for k, row in people.items() if needle in fold(row.member.display_name or "")}
+    words = fold(q).split()
+    if words:
+        people = {k: row for k, row in people.items() if _matches(words, row.member)}
     coming, others = [], []
     for row in sorted(people.values(), key=lambda row: (_sort_name(row.member), row.member.id)):
         (coming if row.here or row.status == ReplyStatus.YES else others).append(row)
     found: list[Member] = []
-    if len(needle) >= 2:
-        known = set(people) | {r.member_id for r in rows} | set(here)
-        pattern = "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        found = [
-            m
-            for m in db.session.scalars(
-                sa.select(Member)
-                .where(
-                    Member.plan_id == meeting.committee.plan_id,
-                    Member.deleted_at.is_(None),
-                    Member.display_name.ilike(pattern, escape="\\"),
-                    Member.id.not_in(known) if known else sa.true(),
-                )
-                .order_by(Member.display_name, Member.id)
-                .limit(OTHERS_LIMIT)
-            )
-        ]
+    if len("".join(words)) >= 2:
+        # People of the plan who were not invited: the database narrows by each word as
+        # typed, then accents and case are folded here.
+        known = {r.member_id for r in rows} | set(here)
+        query = sa.select(Member).where(
+            Member.plan_id == meeting.committee.plan_id,
+            Member.deleted_at.is_(None),
+            Member.id.not_in(known) if known else sa.true(),
+        )
+        for word in q.split():
+            pattern = "%" + word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+            query = query.where(Member.display_name.ilike(pattern, escape="\\"))
+        candidates = db.session.scalars(query.order_by(Member.display_name, Member.id).limit(OTHERS_LIMIT * 5))
+        found = [m for m in candidates if _matches(words, m)][:OTHERS_LIMIT]
     return coming, others, found, len(here), expected
 
 
