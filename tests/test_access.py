@@ -11,6 +11,7 @@ import pytest
 from tests.conftest import csrf_token, login
 from tests.meeting_factories import meeting_a
 from tests.test_coordinator_committees import seat_a
+from tests.test_inbox import unknown_row_a
 from tests.test_meetings_public import posted_agenda_a
 from tests.test_partner import CBO_PAGE, CBO_POST, code_a, pending_a
 
@@ -196,6 +197,8 @@ MATRIX = {
     ),
     # Posted without a name: the page comes back with "Please fill this in".
     "coordinator.meeting_walk_in": ("POST", lambda c: f"/coordinator/meetings/{meeting_a(c)}/walk-in", PLAN_A_PAGE),
+    # An interrupted text to plan A's parent: sent again by the first who may, refused after that.
+    "coordinator.message_resend": ("POST", lambda c: f"/coordinator/outbox/{unknown_row_a(c)}/resend", PLAN_A_POST),
     "partner.index": (
         "GET",
         lambda c: "/partner/",

@@ -25,6 +25,7 @@ CSRF_CASES = {
     "coordinator.conversation_reply": lambda c: "/coordinator/inbox/1/reply",
     "coordinator.conversation_handled": lambda c: "/coordinator/inbox/1/handled",
     "coordinator.conversation_unanswered": lambda c: "/coordinator/inbox/1/unanswered",
+    "coordinator.message_resend": lambda c: "/coordinator/outbox/1/resend",
     "coordinator.bulk_new": lambda c: "/coordinator/messages/new",
     "partner.codes": lambda c: "/partner/codes",
     "partner.code_deactivate": lambda c: "/partner/codes/1/deactivate",

@@ -18,6 +18,7 @@ from engage.models import (
     OutboxMessage,
     OutboxStatus,
     RosterStatus,
+    SmsOptOut,
     SmsStatus,
     utcnow,
 )
@@ -412,3 +413,113 @@ def test_the_thread_page_needs_the_same_number_of_queries_however_long_the_conve
     with count_queries() as many:
         page(client, f"/coordinator/inbox/{conv.id}")
     assert many.count == few.count
+
+
+# Sending again a text whose sending was interrupted ------------------------------------------
+
+
+def unknown_row(conv, *, body="AFH: La reunión es el jueves a las 6 p.m.", locale="es", **values) -> OutboxMessage:
+    """A text to ``conv``'s number that a worker stopped in the middle of sending."""
+    row = outbox.enqueue(conv.phone, body, kind=OutboxKind.NOTICE, locale=locale, member=conv.member, conversation=conv)
+    row.status = OutboxStatus.UNKNOWN
+    row.error_message = "the worker stopped while sending; it may not have gone out"
+    for key, value in values.items():
+        setattr(row, key, value)
+    db.session.commit()
+    return row
+
+
+def unknown_row_a(c) -> int:
+    """An interrupted text to plan A's parent (for the route table)."""
+    conv = db.session.scalar(sa.select(Conversation).filter_by(phone=c.parent.phone)) or texted(
+        c.parent.phone, "hola", member=c.parent
+    )
+    return unknown_row(conv).id
+
+
+def resend(client, row: OutboxMessage, conv: Conversation):
+    return post_form(client, f"/coordinator/outbox/{row.id}/resend", token_from=f"/coordinator/inbox/{conv.id}")
+
+
+def direct_rows() -> list[OutboxMessage]:
+    return list(db.session.scalars(sa.select(OutboxMessage).where(OutboxMessage.kind == OutboxKind.DIRECT)))
+
+
+def test_an_interrupted_text_can_be_sent_again_once_as_a_new_text(client, cast):
+    conv = texted(cast.parent.phone, "hola", member=cast.parent)
+    row = unknown_row(conv)
+    login(client, cast.coord_a)
+    html = page(client, f"/coordinator/inbox/{conv.id}")
+    assert "Send again" in html and f"/coordinator/outbox/{row.id}/resend" in html
+
+    response = resend(client, row, conv)
+    assert response.status_code == 302
+    assert response.headers["Location"] == f"/coordinator/inbox/{conv.id}#outbox-{row.id}"
+    [new] = direct_rows()
+    assert (new.body, new.locale, new.phone) == (row.body, "es", cast.parent.phone)
+    assert (new.member_id, new.conversation_id, new.created_by_id) == (cast.parent.id, conv.id, cast.coord_a.id)
+    assert new.status == OutboxStatus.QUEUED and new.id != row.id
+    db.session.expire_all()
+    assert db.session.get(OutboxMessage, row.id).status == OutboxStatus.UNKNOWN  # a late report still counts
+    event = db.session.scalar(sa.select(AuditEvent).filter_by(action="sms.resent"))
+    assert (event.actor_id, event.target_type, event.target_id) == (cast.coord_a.id, "outboxmessage", row.id)
+    assert event.detail["outbox_id"] == new.id
+    assert "reunión" not in str(event.detail)  # the words stay out of the audit log
+
+    html = page(client, f"/coordinator/inbox/{conv.id}")
+    assert "The text is being sent again." in html
+    assert "Sent again" in html and "by Carmen Coordinator" in html
+    assert f"/coordinator/outbox/{row.id}/resend" not in html
+
+    # A second time (another tab, or an admin) is refused: still one copy.
+    login(client, cast.admin)
+    response = resend(client, row, conv)
+    assert response.status_code == 302
+    assert "This text has been sent again already." in page(client, response.headers["Location"])
+    assert len(direct_rows()) == 1
+
+
+def test_only_an_interrupted_text_can_be_sent_again(client, cast):
+    conv = texted(cast.parent.phone, "hola", member=cast.parent)
+    row = unknown_row(conv, status=OutboxStatus.SENT, error_message=None)
+    login(client, cast.coord_a)
+    assert "Send again" not in page(client, f"/coordinator/inbox/{conv.id}")
+    response = resend(client, row, conv)
+    assert response.status_code == 302
+    html = page(client, response.headers["Location"])
+    assert "Only a text whose sending was interrupted can be sent again." in html
+    assert direct_rows() == []
+
+
+def test_a_text_to_someone_who_stopped_is_not_sent_again(client, cast):
+    conv = texted(cast.parent.phone, "hola", member=cast.parent)
+    row = unknown_row(conv)
+    # In the opt-out list, though the member row still looks active.
+    db.session.add(SmsOptOut(phone=cast.parent.phone))
+    db.session.commit()
+    login(client, cast.coord_a)
+    assert "Send again" not in page(client, f"/coordinator/inbox/{conv.id}")
+    response = resend(client, row, conv)
+    assert "has stopped texts" in page(client, response.headers["Location"])
+    assert direct_rows() == []
+    assert db.session.scalar(sa.select(sa.func.count(AuditEvent.id)).filter_by(action="sms.resent")) == 0
+
+
+def test_a_text_past_its_use_is_not_sent_again(client, cast):
+    conv = texted(cast.parent.phone, "hola", member=cast.parent)
+    row = unknown_row(conv, expires_at=utcnow() - timedelta(minutes=1))
+    login(client, cast.coord_a)
+    response = resend(client, row, conv)
+    assert "It is too late to send this text again." in page(client, response.headers["Location"])
+    assert direct_rows() == []
+
+
+def test_a_coordinator_of_another_plan_gets_404_and_sends_nothing_again(client, cast):
+    conv = texted(cast.parent.phone, "hola", member=cast.parent)
+    row = unknown_row(conv)
+    login(client, cast.coord_b)
+    response = post_form(client, f"/coordinator/outbox/{row.id}/resend", token_from="/coordinator/")
+    assert response.status_code == 404
+    response = post_form(client, "/coordinator/outbox/999999/resend", token_from="/coordinator/")
+    assert response.status_code == 404
+    assert direct_rows() == []

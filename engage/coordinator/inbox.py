@@ -23,6 +23,7 @@ from engage.coordinator.forms import ConfirmForm, InboxFilterForm, ReplyForm
 from engage.extensions import db
 from engage.i18n import fmt_datetime, locales
 from engage.models import (
+    AuditEvent,
     Committee,
     CommitteeMembership,
     ConsentAction,
@@ -44,6 +45,8 @@ from engage.sms.inbound import plan_name
 from engage.sms.segments import count_segments
 
 PER_PAGE = 50
+# The audit action that records a resend; a text is resent once at most (see message_resend).
+RESENT = "sms.resent"
 # How many messages of a conversation the thread shows (the most recent ones).
 HISTORY = 200
 
@@ -61,7 +64,9 @@ STATUS_LABELS = {
 STATUS_HINTS = {
     OutboxStatus.QUEUED: _l("Waiting to be sent. During quiet hours, texts wait until the morning."),
     OutboxStatus.SENDING: _l("Being handed to the phone company now."),
-    OutboxStatus.UNKNOWN: _l("Sending was interrupted. It may or may not have gone out, so it is not sent again."),
+    OutboxStatus.UNKNOWN: _l(
+        "Sending was interrupted. It may or may not have gone out, so engage does not send it again by itself."
+    ),
     OutboxStatus.SENT: _l("The phone company accepted it."),
     OutboxStatus.DELIVERED: _l("It reached the phone."),
     OutboxStatus.UNDELIVERED: _l("The phone company could not deliver it."),
@@ -256,6 +261,7 @@ def _render_thread(conv: Conversation, form: ReplyForm, preview: dict | None = N
         .order_by(OutboxMessage.id.desc())
         .limit(HISTORY)
     ).all()
+    resent = resends([m.id for m in outbound if m.status == OutboxStatus.UNKNOWN])
     items = [ThreadItem(True, m.received_at, m) for m in inbound]
     items += [ThreadItem(False, m.created_at, m) for m in outbound]
     items.sort(key=lambda item: (item.at, not item.inbound))
@@ -283,6 +289,7 @@ def _render_thread(conv: Conversation, form: ReplyForm, preview: dict | None = N
         consent_labels=CONSENT_LABELS,
         channel_labels=CHANNEL_LABELS,
         sms_status_labels=SMS_STATUS_LABELS,
+        resent=resent,
     )
 
 
@@ -367,3 +374,91 @@ def conversation_unanswered(conversation_id: int):
     db.session.commit()
     flash(_("The conversation is marked as waiting for a reply."), "success")
     return redirect(url_for("coordinator.conversation", conversation_id=conv.id))
+
+
+# Sending again a text whose sending was interrupted -------------------------------------
+
+
+def resends(row_ids: list[int]) -> dict[int, AuditEvent]:
+    """Which of these outbox rows a coordinator has sent again: row id -> the audit line."""
+    if not row_ids:
+        return {}
+    events = db.session.scalars(
+        sa.select(AuditEvent)
+        .options(selectinload(AuditEvent.actor))
+        .where(
+            AuditEvent.action == RESENT,
+            AuditEvent.target_type == "outboxmessage",
+            AuditEvent.target_id.in_(row_ids),
+        )
+    )
+    return {e.target_id: e for e in events}
+
+
+def _row_conversation(row: OutboxMessage) -> Conversation:
+    """The conversation whose thread shows this row, if the signed-in person may see it."""
+    conversation_id = row.conversation_id or db.session.scalar(
+        sa.select(Conversation.id).where(Conversation.phone == row.phone)
+    )
+    if conversation_id is None:
+        abort(404)
+    return _conversation_or_404(conversation_id)
+
+
+@bp.post("/outbox/<int:row_id>/resend")
+@allow("coordinator", "admin")
+def message_resend(row_id: int):
+    """Send again, as a new text, one whose sending was interrupted (``unknown``): engage
+    never does that on its own, since it may have gone out. Each such text can be sent
+    again once; the audit log records it (action ``sms.resent``, the old row as target,
+    the new row's id in the detail) and is what refuses a second time. The old row keeps
+    its status, so a late delivery report for it still shows."""
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    # Locked until the commit (PostgreSQL), so two coordinators clicking at once resend it once.
+    row = db.session.get(OutboxMessage, row_id, with_for_update=True)
+    if row is None:
+        abort(404)
+    conv = _row_conversation(row)
+    back = redirect(url_for("coordinator.conversation", conversation_id=conv.id) + f"#outbox-{row.id}")
+    now = utcnow()
+    if row.status != OutboxStatus.UNKNOWN:
+        refused = _("Only a text whose sending was interrupted can be sent again.")
+    elif resends([row.id]):
+        refused = _("This text has been sent again already.")
+    elif row.expires_at is not None and row.expires_at < now:
+        refused = _("It is too late to send this text again.")
+    elif consent.is_opted_out(row.phone):
+        refused = _("This person has stopped texts. Nothing can be sent until they text START.")
+    else:
+        refused = refusal(conv)
+    if refused:
+        flash(refused, "warning")
+        return back
+
+    new = outbox.enqueue(
+        row.phone,
+        row.body,
+        kind=OutboxKind.DIRECT,
+        locale=row.locale,
+        member=row.member or conv.member,
+        conversation=conv,
+        expires_at=row.expires_at,
+        created_by=current_user,
+    )
+    if new.status == OutboxStatus.DROPPED:
+        # Quiet hours would hold it past the time it is useful: keep nothing.
+        db.session.rollback()
+        flash(_("It is too late to send this text again."), "warning")
+        return back
+    db.session.flush()
+    audit(current_user, RESENT, row, outbox_id=new.id, segments=new.segments)
+    db.session.commit()
+    if new.due_at > now + timedelta(minutes=1):
+        flash(
+            _("The text will be sent again %(when)s, after quiet hours.", when=fmt_datetime(new.due_at, "day_time")),
+            "success",
+        )
+    else:
+        flash(_("The text is being sent again."), "success")
+    return back
