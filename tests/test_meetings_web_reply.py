@@ -173,6 +173,15 @@ def test_bad_answers_change_nothing(parent_client, cast, meeting):
     assert parent_client.post(f"/meetings/{meeting.id + 999}/reply", data={"answer": "yes"}).status_code in (400, 404)
 
 
+def test_a_parent_of_another_plan_cannot_answer(client, cast, meeting):
+    login(client, cast.parent_b)
+    html = client.get(f"/meetings/{meeting.id}?lang=en").get_data(as_text=True)
+    assert "This group belongs to another health plan." in html
+    assert f'action="/meetings/{meeting.id}/reply"' not in html
+    answer(client, meeting, "yes")
+    assert reply_of(meeting, cast.parent_b) is None
+
+
 def test_staff_cannot_answer_for_themselves(client, cast, meeting):
     login(client, cast.coord_a)
     response = client.post(

@@ -165,6 +165,11 @@ def _my_reply(meeting: Meeting) -> MeetingReply | None:
     )
 
 
+def _may_answer(meeting: Meeting, member) -> bool:
+    """Invitations never cross plans, and neither do answers on the web."""
+    return member is not None and member.plan_id in (None, meeting.committee.plan_id)
+
+
 def _shows_link(meeting: Meeting, reply: MeetingReply | None) -> bool:
     return (
         reply is not None
@@ -193,6 +198,7 @@ def show(meeting_id: int):
         has_started=now >= meeting.starts_at,
         has_ended=now >= meeting.ends_at,
         show_link=_shows_link(meeting, reply),
+        may_answer=_may_answer(meeting, _parent()),
         standing=standing_items(meeting.committee),
         need_lines=need_lines(reply, _parent()) if reply is not None else [],
         form=ReplyForm(),
@@ -256,6 +262,9 @@ def reply(meeting_id: int):
     meeting = load_meeting(meeting_id)
     member = _parent()
     form = ReplyForm()
+    if not _may_answer(meeting, member):
+        flash(_("This group belongs to another health plan. Please ask its coordinator."), "warning")
+        return _back(meeting)
     if not form.validate_on_submit():
         flash(_("Please choose “I'll come” or “I can't come”."), "error")
         return _back(meeting)

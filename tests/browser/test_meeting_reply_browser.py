@@ -82,3 +82,12 @@ def test_a_parent_says_yes_and_asks_for_help_to_come(app, cast, live_server, pho
     page.goto(f"{live_server}/meetings/{meeting.id}")
     expect(page.locator("main .answer-box")).to_be_visible()
     looks_right(page, f"meeting-answered-{locale}")
+
+    # /me leads with it; the public committee page lists it, with no names.
+    page.goto(f"{live_server}/me")
+    expect(page.locator(f'main .me-meetings a[href="/meetings/{meeting.id}"]')).to_be_visible()
+    looks_right(page, f"meeting-me-{locale}")
+    page.goto(f"{live_server}/committees/{cast.committee_a.slug}")
+    expect(page.locator(f'main a[href="/meetings/{meeting.id}"]')).to_be_visible()
+    assert "Paloma" not in page.content()
+    looks_right(page, f"meeting-committee-{locale}")
