@@ -14,6 +14,7 @@ from tests.test_coordinator_committees import seat_a
 from tests.test_inbox import unknown_row_a
 from tests.test_meetings_public import posted_agenda_a
 from tests.test_partner import CBO_PAGE, CBO_POST, code_a, pending_a
+from tests.test_support_coordinator import support_a
 
 ROLES = ("anonymous", "parent", "cbo_a", "coord_a", "coord_b", "admin")
 
@@ -199,6 +200,25 @@ MATRIX = {
     "coordinator.meeting_walk_in": ("POST", lambda c: f"/coordinator/meetings/{meeting_a(c)}/walk-in", PLAN_A_PAGE),
     # An interrupted text to plan A's parent: sent again by the first who may, refused after that.
     "coordinator.message_resend": ("POST", lambda c: f"/coordinator/outbox/{unknown_row_a(c)}/resend", PLAN_A_POST),
+    # Supports: asking for and arranging childcare, interpreters, transport (engage/supports/routes.py).
+    "support.parent_form": ("GET", lambda c: f"/meetings/{meeting_a(c)}/support", PARENT_PAGE),
+    "support.parent_next": ("GET", lambda c: f"/meetings/{meeting_a(c)}/support/next", PARENT_PAGE),
+    "support.family": ("GET", lambda c: f"/partner/families/{c.parent.id}", CBO_PAGE),
+    "support.family_form": ("GET", lambda c: f"/partner/families/{c.parent.id}/support/{meeting_a(c)}", CBO_PAGE),
+    "support.coordinator_list": ("GET", lambda c: "/coordinator/supports", COORDINATORS),
+    "support.coordinator_csv": ("GET", lambda c: "/coordinator/supports.csv", COORDINATORS),
+    "support.fairness": ("GET", lambda c: "/coordinator/supports/fairness", COORDINATORS),
+    "support.detail": ("GET", lambda c: f"/coordinator/supports/{support_a(c)}", PLAN_A_PAGE),
+    # Posted without what was booked / what happened: the page comes back with the error.
+    "support.arrange": ("POST", lambda c: f"/coordinator/supports/{support_a(c)}/arrange", PLAN_A_PAGE),
+    "support.outcome": ("POST", lambda c: f"/coordinator/supports/{support_a(c)}/outcome", PLAN_A_PAGE),
+    # Not arranged yet, so it cannot be confirmed: back to the request with a message.
+    "support.mark_confirmed": ("POST", lambda c: f"/coordinator/supports/{support_a(c)}/confirmed", PLAN_A_POST),
+    "support.staff_form": (
+        "GET",
+        lambda c: f"/coordinator/meetings/{meeting_a(c)}/support/{c.parent.id}",
+        PLAN_A_PAGE,
+    ),
     "partner.index": (
         "GET",
         lambda c: "/partner/",

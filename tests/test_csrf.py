@@ -54,6 +54,13 @@ CSRF_CASES = {
     "coordinator.meeting_edit": lambda c: "/coordinator/meetings/1/edit",
     "coordinator.meeting_cancel": lambda c: "/coordinator/meetings/1/cancel",
     "coordinator.meeting_documents": lambda c: "/coordinator/meetings/1/documents/agenda",
+    # Supports: asking for and arranging childcare, interpreters, transport (engage/supports/routes.py).
+    "support.parent_form": lambda c: "/meetings/1/support",
+    "support.family_form": lambda c: f"/partner/families/{c.parent.id}/support/1",
+    "support.staff_form": lambda c: f"/coordinator/meetings/1/support/{c.parent.id}",
+    "support.arrange": lambda c: "/coordinator/supports/1/arrange",
+    "support.mark_confirmed": lambda c: "/coordinator/supports/1/confirmed",
+    "support.outcome": lambda c: "/coordinator/supports/1/outcome",
     # Meetings: the coordinator's meeting page, invitations and check-in.
     "coordinator.meeting_answer": lambda c: "/coordinator/meetings/1/answer",
     "coordinator.meeting_invite": lambda c: "/coordinator/meetings/1/invite",

@@ -349,3 +349,83 @@ def reminder_line(reply: MeetingReply) -> str:
         state = _("arranged") if row.status in MET else _("requested")
         parts.append(_("%(what)s: %(state)s.", what=vocab.support_label(row.kind, row.details), state=state))
     return " ".join(parts)
+
+
+# Asking on the web (the parent, a CBO for a family, the coordinator) ------------------
+
+
+def may_ask(meeting: Meeting, member: Member, now: datetime | None = None) -> bool:
+    """Supports can be asked for a meeting of the person's own plan that is still to come
+    and not cancelled."""
+    return (
+        member.deleted_at is None
+        and member.plan_id is not None
+        and member.plan_id == meeting.committee.plan_id
+        and meeting.status == MeetingStatus.SCHEDULED
+        and (now or utcnow()) < meeting.starts_at
+    )
+
+
+def set_requests(
+    meeting: Meeting,
+    member: Member,
+    wanted: dict[SupportKind, dict | None],
+    *,
+    via: RequestedVia,
+    by=None,
+    now: datetime | None = None,
+) -> list[SupportRequest]:
+    """Save one form: a request for each kind with details, a withdrawal for each kind
+    given as ``None`` that was asked for before. Returns the live requests."""
+    existing = requests_for(meeting, member)
+    for kind in SupportKind:
+        details = wanted.get(kind)
+        if details is not None:
+            existing[kind] = request(meeting, member, kind, details, via=via, by=by, now=now)
+        elif kind in existing:
+            withdraw(existing[kind])
+    return sorted((r for r in existing.values() if r.status in LIVE), key=lambda r: list(SupportKind).index(r.kind))
+
+
+def upcoming_for_member(member: Member, now: datetime | None = None) -> list[tuple[Meeting, list[SupportRequest]]]:
+    """The person's requests for meetings still to come (not cancelled, not withdrawn),
+    by meeting, soonest first: ``[(meeting, [request, ...]), ...]``. Two queries."""
+    now = now or utcnow()
+    rows = db.session.scalars(
+        sa.select(SupportRequest)
+        .join(Meeting, Meeting.id == SupportRequest.meeting_id)
+        .where(
+            SupportRequest.member_id == member.id,
+            SupportRequest.status.in_(LIVE),
+            Meeting.status == MeetingStatus.SCHEDULED,
+            Meeting.starts_at > now,
+        )
+        .options(selectinload(SupportRequest.meeting).selectinload(Meeting.committee))
+        .order_by(Meeting.starts_at, Meeting.id)
+    ).all()
+    grouped: dict[int, tuple[Meeting, list[SupportRequest]]] = {}
+    for row in rows:
+        grouped.setdefault(row.meeting_id, (row.meeting, []))[1].append(row)
+    order = list(SupportKind)
+    return [(m, sorted(rs, key=lambda r: order.index(r.kind))) for m, rs in grouped.values()]
+
+
+def plain_details(kind: SupportKind, details: dict | None) -> list[str]:
+    """What was asked for, in plain words a parent may see (never the coordinator's notes
+    on what was booked): "2 children", "By phone or video", "A bus or train pass"."""
+    from flask_babel import ngettext  # noqa: PLC0415
+
+    from engage.members.vocab import AGE_GROUPS  # noqa: PLC0415
+
+    details = details or {}
+    lines: list[str] = []
+    if kind == SupportKind.CHILDCARE:
+        children = int(details.get("children") or 1)
+        lines.append(ngettext("%(num)d child", "%(num)d children", children))
+        lines += [str(AGE_GROUPS[a]) for a in details.get("age_groups") or [] if a in AGE_GROUPS]
+    modes = {SupportKind.INTERPRETER: vocab.INTERPRETER_MODES, SupportKind.TRANSPORT: vocab.TRANSPORT_MODES}
+    if kind in modes and details.get("mode") in modes[kind]:
+        lines.append(str(modes[kind][details["mode"]]))
+    if details.get("notes"):
+        lines.append(str(details["notes"]))
+    return lines
