@@ -79,3 +79,33 @@ def test_a_parent_asks_for_childcare_and_an_interpreter_in_chinese(app, cast, li
     assert set(rows) == {SupportKind.CHILDCARE, SupportKind.INTERPRETER}
     assert rows[SupportKind.CHILDCARE].details["children"] == 2
     assert rows[SupportKind.INTERPRETER].details == {"language": "cantonese", "other": "", "mode": "remote"}
+
+
+def test_the_coordinator_and_cbo_pages_pass_axe(app, cast, live_server, new_page):
+    from engage.extensions import db
+    from engage.models import RequestedVia, SupportKind
+    from engage.supports import services
+    from tests.conftest import PASSWORD
+
+    soon = make_meeting(cast.committee_a, days=2)
+    row = services.request(soon, cast.parent, SupportKind.CHILDCARE, {"children": 2}, via=RequestedVia.WEB)
+    services.request(soon, cast.parent, SupportKind.INTERPRETER, {"language": "mixteco"}, via=RequestedVia.SMS)
+    db.session.commit()
+    for user, paths in (
+        (
+            cast.coord_a,
+            ["/coordinator/supports", f"/coordinator/supports/{row.id}", "/coordinator/supports/fairness"],
+        ),
+        (cast.cbo_a, [f"/partner/families/{cast.parent.id}"]),
+    ):
+        page = new_page(viewport={"width": 360, "height": 780})
+        page.goto(f"{live_server}/login")
+        page.locator("#email").fill(user.email)
+        page.locator("#password").fill(PASSWORD)
+        page.locator("main button[type=submit]").click()
+        for path in paths:
+            page.goto(f"{live_server}{path}")
+            name = "support-staff-" + path.strip("/").replace("/", "-")
+            check_axe(page, name)
+            assert horizontal_overflow(page) is None, path
+            screenshot(page, name)
