@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from engage.extensions import db
 from engage.models import (
     AuditEvent,
+    CommitteeMembership,
     DocumentKind,
     Meeting,
     MeetingDocument,
@@ -556,3 +557,42 @@ def test_today_says_when_nothing_is_due(app, cast, client):
     html = client.get("/coordinator/").get_data(as_text=True)
     assert "No meetings in the next 7 days." in html
     assert "Every agenda and set of minutes due is posted in every language." in html
+
+
+# Odd input never breaks a page -------------------------------------------------------------------
+
+ODD = ["", " ", "0", "-1", "abc", "9999-12-31", "23:59", "1e309", "<script>", "x" * 3000, "２０２７-01-01", "\u0000"]
+
+
+@pytest.mark.parametrize("value", ODD)
+def test_odd_input_is_answered_with_the_form_not_an_error(app, cast, client, value):
+    meeting = make_meeting(cast.committee_a, days=12)
+    seat = CommitteeMembership(committee_id=cast.committee_a.id, member_id=cast.parent.id)
+    db.session.add(seat)
+    db.session.commit()
+    login(client, cast.coord_a)
+    committee = cast.committee_a.id
+    forms = {
+        f"/coordinator/committees/{committee}": ["min_members", "max_members", "consumer_majority"],
+        f"/coordinator/committees/{committee}/roster/add": ["q", "member_id", "role", "term_start", "term_end"],
+        f"/coordinator/committees/{committee}/roster/{seat.id}": ["role", "status", "term_start", "term_end"],
+        f"/coordinator/committees/{committee}/meetings/new": list(meeting_form()),
+        f"/coordinator/committees/{committee}/schedule": [
+            *schedule_form(date(2030, 1, 1)),
+            "action",
+        ],
+        f"/coordinator/meetings/{meeting.id}/edit": list(meeting_form()),
+        f"/coordinator/meetings/{meeting.id}/cancel": ["reason_en", "reason_es"],
+        f"/coordinator/meetings/{meeting.id}/documents/agenda": ["body_en", "action"],
+    }
+    for url, names in forms.items():
+        for name in names:
+            base = meeting_form() if "meetings/new" in url or "/edit" in url else {}
+            if url.endswith("/schedule"):
+                base = {**schedule_form(date(2030, 1, 1)), "action": "create"}
+            response = post_form(client, url, {**base, name: value}, token_from="/coordinator/committees")
+            assert response.status_code in (200, 302), (url, name, response.status_code)
+    # Even with every field odd at once.
+    for url, names in forms.items():
+        response = post_form(client, url, dict.fromkeys(names, value), token_from="/coordinator/committees")
+        assert response.status_code in (200, 302), (url, response.status_code)

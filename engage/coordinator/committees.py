@@ -131,7 +131,7 @@ def roster_add(committee_id: int):
     committee = committee_or_404(committee_id)
     search = SearchForm(request.args)
     form = AddSeatForm()
-    text = (request.form.get("q") if request.method == "POST" else search.q.data) or ""
+    text = (form.q.data if request.method == "POST" else search.q.data) or ""
     found = rosters.search(committee, text) if (search.validate() or request.method == "POST") else []
     chosen = rosters.candidate(committee, request.form.get("member_id", type=int)) if request.method == "POST" else None
     choices = [(m.id, m.display_name or _("Name not given")) for m, seated in found if not seated]

@@ -3,7 +3,9 @@ schedule, cancelling, and agendas and minutes in each language."""
 
 from __future__ import annotations
 
-from datetime import date
+import copy
+import unicodedata
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
@@ -27,6 +29,7 @@ from wtforms.fields.choices import SelectChoice
 from engage.forms import BaseForm, max_length, optional, required, url
 from engage.i18n import language_name
 from engage.meetings.rosters import ROLE_LABELS, STATUS_LABELS
+from engage.meetings.schedule import zone
 from engage.members.vocab import INTERPRETER_LANGUAGES
 from engage.models import MeetingFormat, RosterRole, RosterStatus
 
@@ -68,14 +71,30 @@ def number_range(low: int, high: int):
     )
 
 
-class ConfirmForm(BaseForm):
-    """A button that changes something: CSRF only."""
+def _no_control_characters(value):
+    """Drop NUL and other control characters (PostgreSQL refuses NUL), keeping line breaks."""
+    if not isinstance(value, str):
+        return value
+    return "".join(ch for ch in value if ch in "\n\t" or unicodedata.category(ch) != "Cc")
+
+
+class Form(BaseForm):
+    """engage's form base, with control characters dropped from typed text."""
+
+    class Meta:
+        def bind_field(self, form, unbound_field, options):
+            if issubclass(unbound_field.field_class, StringField | TextAreaField):
+                # A copy: the unbound field belongs to the class and is bound again for every form.
+                unbound_field = copy.copy(unbound_field)
+                filters = [_no_control_characters, *unbound_field.kwargs.get("filters", [])]
+                unbound_field.kwargs = {**unbound_field.kwargs, "filters": filters}
+            return super().bind_field(form, unbound_field, options)
 
 
 # Committees and seats --------------------------------------------------------------------
 
 
-class CommitteeSettingsForm(BaseForm):
+class CommitteeSettingsForm(Form):
     min_members = IntegerField(
         _l("Fewest members"),
         [optional(), number_range(1, 500)],
@@ -93,7 +112,7 @@ class CommitteeSettingsForm(BaseForm):
             raise v.ValidationError(_l("The most members cannot be fewer than the fewest members."))
 
 
-class SearchForm(BaseForm):
+class SearchForm(Form):
     """A GET form: no CSRF token (it changes nothing)."""
 
     class Meta:
@@ -114,7 +133,7 @@ def _status_choices():
     return [SelectChoice(s.value, label) for s, label in STATUS_LABELS.items()]
 
 
-class SeatForm(BaseForm):
+class SeatForm(Form):
     role = SelectField(_l("Role"), choices=_role_choices, default=RosterRole.MEMBER.value, validators=[required()])
     is_consumer = BooleanField(
         _l("Consumer: a parent or caregiver of a plan member, or a plan member"),
@@ -140,7 +159,7 @@ class EditSeatForm(SeatForm):
 # Meetings ----------------------------------------------------------------------------------
 
 
-class MeetingDetailsForm(BaseForm):
+class MeetingDetailsForm(Form):
     """What a meeting is like. Shared by one meeting, a regular schedule and editing."""
 
     duration_minutes = IntegerField(_l("How long (minutes)"), [required(), number_range(15, 600)], default=90)
@@ -238,8 +257,16 @@ class MeetingDetailsForm(BaseForm):
         return data
 
 
+YEARS_AHEAD = 5  # meetings are planned at most this far ahead
+
+
+def not_too_far(form, field):
+    if field.data and field.data > today_local() + timedelta(days=366 * YEARS_AHEAD):
+        raise v.ValidationError(_l("Please choose a day within the next %(years)d years.", years=YEARS_AHEAD))
+
+
 class OneMeetingForm(MeetingDetailsForm):
-    day = DateField(_l("Day"), [required()])
+    day = DateField(_l("Day"), [required(), not_too_far])
     at = TimeField(_l("Start time"), [required()])
 
 
@@ -263,14 +290,14 @@ class ScheduleForm(MeetingDetailsForm):
         default=3,
     )
     at = TimeField(_l("Start time"), [required()])
-    start = DateField(_l("Starting from"), [required()])
+    start = DateField(_l("Starting from"), [required(), not_too_far])
     count = IntegerField(
         _l("How many meetings"),
         [optional(), number_range(1, 60)],
         default=4,
         description=_l("Or leave empty and give a last day below."),
     )
-    until = DateField(_l("Until (last day)"), [optional()])
+    until = DateField(_l("Until (last day)"), [optional(), not_too_far])
 
     def validate(self, extra_validators=None) -> bool:
         ok = super().validate(extra_validators)
@@ -287,18 +314,18 @@ class ScheduleForm(MeetingDetailsForm):
 def with_languages(base: type, locales: list[str]) -> type:
     """``base`` with a title and accessibility notes per language."""
 
-    class Form(base):
+    class Localized(base):
         pass
 
     for loc in locales:
         name = language_name(loc)
         setattr(
-            Form,
+            Localized,
             f"title_{loc}",
             StringField(_l("Title in %(language)s (optional)", language=name), [optional(), max_length(200)]),
         )
         setattr(
-            Form,
+            Localized,
             f"accessibility_notes_{loc}",
             TextAreaField(
                 _l("Access notes in %(language)s", language=name),
@@ -306,40 +333,36 @@ def with_languages(base: type, locales: list[str]) -> type:
                 description=_l("Step-free entrance, parking, elevator, quiet room..."),
             ),
         )
-    return Form
+    return Localized
 
 
 def cancel_form(locales: list[str]) -> type:
-    class Form(BaseForm):
+    class Localized(Form):
         pass
 
     for loc in locales:
         setattr(
-            Form,
+            Localized,
             f"reason_{loc}",
             TextAreaField(
                 _l("Reason in %(language)s (optional)", language=language_name(loc)), [optional(), max_length(500)]
             ),
         )
-    return Form
+    return Localized
 
 
 def document_form(locales: list[str]) -> type:
-    class Form(BaseForm):
+    class Localized(Form):
         pass
 
     for loc in locales:
         setattr(
-            Form,
+            Localized,
             f"body_{loc}",
             TextAreaField(_l("Text in %(language)s", language=language_name(loc)), [optional(), max_length(BODY_MAX)]),
         )
-    return Form
+    return Localized
 
 
 def today_local() -> date:
-    from datetime import datetime
-
-    from engage.meetings.schedule import zone
-
     return datetime.now(zone()).date()
