@@ -14,6 +14,7 @@ from tests.test_coordinator_committees import seat_a
 from tests.test_inbox import unknown_row_a
 from tests.test_meetings_public import posted_agenda_a
 from tests.test_partner import CBO_PAGE, CBO_POST, code_a, pending_a
+from tests.test_stipends_views import past_meeting_a, reimbursement_a, stipend_a
 from tests.test_support_coordinator import support_a
 
 ROLES = ("anonymous", "parent", "cbo_a", "coord_a", "coord_b", "admin")
@@ -219,6 +220,55 @@ MATRIX = {
         lambda c: f"/coordinator/meetings/{meeting_a(c)}/support/{c.parent.id}",
         PLAN_A_PAGE,
     ),
+    # Stipends and reimbursements (engage/supports/stipend_routes.py).
+    "stipends.policy": ("GET", lambda c: f"/coordinator/committees/{c.committee_a.id}/stipend-policy", PLAN_A_PAGE),
+    "stipends.index": ("GET", lambda c: "/coordinator/stipends", COORDINATORS),
+    "stipends.prepare": ("POST", lambda c: f"/coordinator/stipends/meetings/{past_meeting_a(c)}/prepare", PLAN_A_POST),
+    "stipends.approve_meeting": (
+        "POST",
+        lambda c: f"/coordinator/stipends/meetings/{past_meeting_a(c)}/approve",
+        PLAN_A_POST,
+    ),
+    "stipends.approve": ("POST", lambda c: f"/coordinator/stipends/{stipend_a(c)}/approve", PLAN_A_POST),
+    "stipends.pay": ("GET", lambda c: f"/coordinator/stipends/{stipend_a(c)}/pay", PLAN_A_PAGE),
+    "stipends.totals": ("GET", lambda c: "/coordinator/stipends/totals", COORDINATORS),
+    "stipends.w9": ("POST", lambda c: f"/coordinator/stipends/totals/{c.parent.id}/w9", PLAN_A_POST),
+    "stipends.export": ("GET", lambda c: "/coordinator/stipends/export.csv", COORDINATORS),
+    "stipends.reimbursements": ("GET", lambda c: "/coordinator/reimbursements", COORDINATORS),
+    "stipends.reimbursement_new": (
+        "GET",
+        lambda c: f"/coordinator/reimbursements/new?member_id={c.parent.id}",
+        PLAN_A_PAGE,
+    ),
+    "stipends.reimbursement_approve": (
+        "POST",
+        lambda c: f"/coordinator/reimbursements/{reimbursement_a(c)}/approve",
+        PLAN_A_POST,
+    ),
+    "stipends.reimbursement_reject": (
+        "GET",
+        lambda c: f"/coordinator/reimbursements/{reimbursement_a(c)}/reject",
+        PLAN_A_PAGE,
+    ),
+    "stipends.reimbursement_pay": (
+        "GET",
+        lambda c: f"/coordinator/reimbursements/{reimbursement_a(c)}/pay",
+        PLAN_A_PAGE,
+    ),
+    "stipends.mine": ("GET", lambda c: "/me/stipends", PARENT_PAGE),
+    "stipends.decline": (
+        "POST",
+        lambda c: f"/me/stipends/{stipend_a(c)}/decline",
+        dict(anonymous=302, parent=302, cbo_a=403, coord_a=403, coord_b=403, admin=403),
+    ),
+    "stipends.restore": (
+        "POST",
+        lambda c: f"/me/stipends/{stipend_a(c)}/restore",
+        dict(anonymous=302, parent=302, cbo_a=403, coord_a=403, coord_b=403, admin=403),
+    ),
+    "stipends.reduce": ("GET", lambda c: f"/me/stipends/{stipend_a(c)}/less", PARENT_PAGE),
+    "stipends.benefits": ("GET", lambda c: "/me/stipends/benefits", PARENT_PAGE),
+    "stipends.my_reimbursement_new": ("GET", lambda c: "/me/reimbursements/new", PARENT_PAGE),
     "partner.index": (
         "GET",
         lambda c: "/partner/",

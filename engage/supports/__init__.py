@@ -15,12 +15,13 @@ def init_app(app) -> None:
     """Reminders say what is arranged; the worker sends the daily digest."""
     from engage.meetings import reminders
     from engage.sms import worker
-    from engage.supports import digest, services
+    from engage.supports import digest, services, stipends
 
     if services.reminder_line not in reminders.SUPPORTS_LINE:
         reminders.SUPPORTS_LINE.append(services.reminder_line)
-    if digest.send_due not in worker.JOBS:
-        worker.JOBS.append(digest.send_due)
+    for job in (digest.send_due, stipends.make_eligible_job):
+        if job not in worker.JOBS:
+            worker.JOBS.append(job)
 
 
 from engage.supports import routes, stipend_routes  # noqa: E402,F401

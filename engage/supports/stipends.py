@@ -21,12 +21,14 @@ import sqlalchemy as sa
 from flask import current_app
 from flask_babel import force_locale
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import joinedload
 
 from engage.extensions import db
 from engage.models import (
     Attendance,
     Committee,
     Meeting,
+    MeetingStatus,
     Member,
     OutboxKind,
     PaymentMethod,
@@ -107,7 +109,24 @@ def make_eligible(meeting: Meeting) -> int:
         }
         for member_id in attendees
     ]
-    return db.session.execute(_insert_ignore(rows)).rowcount or 0
+    # Counted from RETURNING: PostgreSQL's drivers may report -1 as the rowcount here.
+    return len(db.session.execute(_insert_ignore(rows).returning(Stipend.id)).all())
+
+
+def make_eligible_job(now: datetime) -> None:
+    """The worker's job: stipends for meetings that ended in the last 30 days (the
+    coordinator's "prepare" button does the same at once)."""
+    meetings = db.session.scalars(
+        sa.select(Meeting).where(
+            Meeting.starts_at >= now - timedelta(days=31),
+            Meeting.starts_at <= now,
+            Meeting.status != MeetingStatus.CANCELLED,
+        )
+    ).all()
+    for meeting in meetings:
+        if meeting.ends_at <= now and meeting.ends_at >= now - timedelta(days=30):
+            make_eligible(meeting)
+    db.session.commit()
 
 
 # Totals, thresholds and benefit limits -----------------------------------------------
@@ -206,28 +225,60 @@ class Warnings:
 
 
 def warnings_for(member: Member, amount: Decimal, when: datetime | None = None) -> Warnings:
+    return warnings_for_many([(member, amount)], when)[0]
+
+
+def warnings_for_many(items, when: datetime | None = None) -> list[Warnings]:
+    """``warnings_for`` for many (member, amount) pairs at once, in a fixed number of
+    queries (for list pages). Each pair is judged on its own against what was paid."""
     when = when or utcnow()
-    q_start, q_end = quarter_bounds(when)
-    quarter = paid_between([member.id], q_start, q_end).get(member.id, ZERO)
-    y_start, y_end = year_bounds(when.astimezone(_zone()).year)
-    year = paid_between([member.id], y_start, y_end).get(member.id, ZERO) + money(amount)
-    result = Warnings(quarter_paid=quarter, year_total_after=year)
-    limit = member.benefit_quarterly_limit
-    if limit is not None and quarter + money(amount) > money(limit):
-        result.quarter_limit = money(limit)
-    result.w9_needed = year >= tax_threshold() and not member.w9_on_file
-    return result
+    items = list(items)
+    ids = {member.id for member, _amount in items}
+    quarter = paid_between(ids, *quarter_bounds(when))
+    year = paid_between(ids, *year_bounds(when.astimezone(_zone()).year))
+    threshold = tax_threshold()
+    found = []
+    for member, amount in items:
+        result = Warnings(
+            quarter_paid=quarter.get(member.id, ZERO),
+            year_total_after=year.get(member.id, ZERO) + money(amount),
+        )
+        limit = member.benefit_quarterly_limit
+        if limit is not None and result.quarter_paid + money(amount) > money(limit):
+            result.quarter_limit = money(limit)
+        result.w9_needed = result.year_total_after >= threshold and not member.w9_on_file
+        found.append(result)
+    return found
 
 
 # The life of a stipend ------------------------------------------------------------
 
 
+def _move(stipend: Stipend, allowed: tuple[StipendStatus, ...], **values) -> None:
+    """Change a stipend only if it is still in one of ``allowed`` states, in one guarded
+    UPDATE: a parent declining while a coordinator pays can never turn a paid stipend
+    back into a declined one (or approve one the parent just declined)."""
+    result = db.session.execute(
+        sa.update(Stipend)
+        .where(Stipend.id == stipend.id, Stipend.status.in_(allowed))
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.refresh(stipend)
+    if result.rowcount != 1:
+        raise PaymentError(stipend.status)
+
+
 def approve(stipend: Stipend, *, by, now: datetime | None = None) -> None:
     if stipend.status != StipendStatus.ELIGIBLE:
         raise PaymentError(stipend.status)
-    stipend.status = StipendStatus.APPROVED
-    stipend.approved_at = now or utcnow()
-    stipend.approved_by_id = getattr(by, "id", None)
+    _move(
+        stipend,
+        (StipendStatus.ELIGIBLE,),
+        status=StipendStatus.APPROVED,
+        approved_at=now or utcnow(),
+        approved_by_id=getattr(by, "id", None),
+    )
 
 
 def reduce(stipend: Stipend, amount, *, by_member: bool = True) -> None:
@@ -240,25 +291,37 @@ def reduce(stipend: Stipend, amount, *, by_member: bool = True) -> None:
     if amount == 0:
         decline(stipend)
         return
-    stipend.amount = amount
-    stipend.reduced_by_member = by_member or stipend.reduced_by_member
+    _move(
+        stipend,
+        (StipendStatus.ELIGIBLE, StipendStatus.APPROVED),
+        amount=amount,
+        reduced_by_member=by_member or stipend.reduced_by_member,
+    )
 
 
 def decline(stipend: Stipend, *, now: datetime | None = None) -> None:
     if stipend.status == StipendStatus.PAID:
         raise PaymentError(stipend.status)
-    stipend.status = StipendStatus.DECLINED
-    stipend.declined_at = now or utcnow()
+    _move(
+        stipend,
+        (StipendStatus.ELIGIBLE, StipendStatus.APPROVED, StipendStatus.DECLINED),
+        status=StipendStatus.DECLINED,
+        declined_at=now or utcnow(),
+    )
 
 
 def restore(stipend: Stipend) -> None:
     """The parent changed their mind about declining."""
     if stipend.status != StipendStatus.DECLINED:
         raise PaymentError(stipend.status)
-    stipend.status = StipendStatus.ELIGIBLE
-    stipend.declined_at = None
-    stipend.amount = stipend.amount_due
-    stipend.reduced_by_member = False
+    _move(
+        stipend,
+        (StipendStatus.DECLINED,),
+        status=StipendStatus.ELIGIBLE,
+        declined_at=None,
+        amount=stipend.amount_due,
+        reduced_by_member=False,
+    )
 
 
 def pay(
@@ -483,6 +546,7 @@ def finance_csv(plan_ids, start: date | None = None, end: date | None = None) ->
     r = (
         sa.select(Reimbursement, Member)
         .join(Member, Member.id == Reimbursement.member_id)
+        .options(joinedload(Reimbursement.meeting).joinedload(Meeting.committee))
         .order_by(Reimbursement.created_at, Reimbursement.id)
     )
     if plan_ids is not None:
