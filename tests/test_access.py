@@ -11,6 +11,10 @@ import pytest
 from tests.conftest import csrf_token, login
 from tests.meeting_factories import meeting_a
 from tests.test_coordinator_committees import seat_a
+from tests.test_feedback_coordinator import input_a as feedback_input_a
+from tests.test_feedback_coordinator import theme_a as feedback_theme_a
+from tests.test_feedback_decisions import decision_a
+from tests.test_feedback_questions import question_a
 from tests.test_inbox import unknown_row_a
 from tests.test_meetings_public import posted_agenda_a
 from tests.test_partner import CBO_PAGE, CBO_POST, code_a, pending_a
@@ -269,6 +273,34 @@ MATRIX = {
     "stipends.reduce": ("GET", lambda c: f"/me/stipends/{stipend_a(c)}/less", PARENT_PAGE),
     "stipends.benefits": ("GET", lambda c: "/me/stipends/benefits", PARENT_PAGE),
     "stipends.my_reimbursement_new": ("GET", lambda c: "/me/reimbursements/new", PARENT_PAGE),
+    # Input to decision: the coordinator's input, themes, decisions, questions, measures (engage/feedback/routes.py).
+    "feedback.input_list": ("GET", lambda c: "/coordinator/input", COORDINATORS),
+    "feedback.input_detail": ("GET", lambda c: f"/coordinator/input/{feedback_input_a(c)}", PLAN_A_PAGE),
+    # Posted empty: the page comes back with what to fix.
+    "feedback.input_translation": (
+        "POST",
+        lambda c: f"/coordinator/input/{feedback_input_a(c)}/translation",
+        PLAN_A_PAGE,
+    ),
+    "feedback.input_move": ("POST", lambda c: f"/coordinator/input/{feedback_input_a(c)}/theme", PLAN_A_PAGE),
+    "feedback.themes": ("GET", lambda c: "/coordinator/themes", COORDINATORS),
+    "feedback.theme": ("GET", lambda c: f"/coordinator/themes/{feedback_theme_a(c)}", PLAN_A_PAGE),
+    "feedback.theme_edit": ("POST", lambda c: f"/coordinator/themes/{feedback_theme_a(c)}/edit", PLAN_A_PAGE),
+    "feedback.theme_review": ("POST", lambda c: f"/coordinator/themes/{feedback_theme_a(c)}/review", PLAN_A_POST),
+    "feedback.theme_take": ("POST", lambda c: f"/coordinator/themes/{feedback_theme_a(c)}/take", PLAN_A_PAGE),
+    "feedback.theme_decide": ("POST", lambda c: f"/coordinator/themes/{feedback_theme_a(c)}/decide", PLAN_A_PAGE),
+    "feedback.theme_note": ("POST", lambda c: f"/coordinator/themes/{feedback_theme_a(c)}/note", PLAN_A_PAGE),
+    "feedback.decision_list": ("GET", lambda c: "/coordinator/decisions", COORDINATORS),
+    "feedback.decision_new": ("GET", lambda c: "/coordinator/decisions/new", COORDINATORS),
+    "feedback.decision_edit": ("GET", lambda c: f"/coordinator/decisions/{decision_a(c)}", PLAN_A_PAGE),
+    "feedback.decisions_csv": ("GET", lambda c: "/coordinator/decisions.csv", COORDINATORS),
+    "feedback.decisions_import": ("GET", lambda c: "/coordinator/decisions/import", COORDINATORS),
+    "feedback.questions": ("GET", lambda c: "/coordinator/questions", COORDINATORS),
+    "feedback.question_new": ("GET", lambda c: "/coordinator/questions/new", COORDINATORS),
+    "feedback.question": ("GET", lambda c: f"/coordinator/questions/{question_a(c)}", PLAN_A_PAGE),
+    "feedback.meeting_input": ("GET", lambda c: f"/coordinator/meetings/{meeting_a(c)}/input", PLAN_A_PAGE),
+    "feedback.measures_page": ("GET", lambda c: "/coordinator/measures", COORDINATORS),
+    "feedback.measures_csv": ("GET", lambda c: "/coordinator/measures.csv", COORDINATORS),
     "partner.index": (
         "GET",
         lambda c: "/partner/",

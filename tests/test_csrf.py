@@ -83,6 +83,20 @@ CSRF_CASES = {
     "coordinator.meeting_check_in_member": lambda c: "/coordinator/meetings/1/check-in/1",
     "coordinator.meeting_check_in_undo": lambda c: "/coordinator/meetings/1/check-in/1/undo",
     "coordinator.meeting_walk_in": lambda c: "/coordinator/meetings/1/walk-in",
+    # Input to decision: the coordinator's input, themes, decisions, questions, measures (engage/feedback/routes.py).
+    "feedback.input_list": lambda c: "/coordinator/input",
+    "feedback.input_translation": lambda c: "/coordinator/input/1/translation",
+    "feedback.input_move": lambda c: "/coordinator/input/1/theme",
+    "feedback.theme_edit": lambda c: "/coordinator/themes/1/edit",
+    "feedback.theme_review": lambda c: "/coordinator/themes/1/review",
+    "feedback.theme_take": lambda c: "/coordinator/themes/1/take",
+    "feedback.theme_decide": lambda c: "/coordinator/themes/1/decide",
+    "feedback.theme_note": lambda c: "/coordinator/themes/1/note",
+    "feedback.decision_new": lambda c: "/coordinator/decisions/new",
+    "feedback.decision_edit": lambda c: "/coordinator/decisions/1",
+    "feedback.decisions_import": lambda c: "/coordinator/decisions/import",
+    "feedback.question_new": lambda c: "/coordinator/questions/new",
+    "feedback.meeting_input": lambda c: "/coordinator/meetings/1/input",
 }
 
 
