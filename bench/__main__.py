@@ -5,6 +5,7 @@ Exits with status 1 when a benchmark misses its target.
 """
 
 import argparse
+import signal
 import sys
 
 from bench import pages, sms
@@ -18,6 +19,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--page-seconds", type=float, default=2.0, help="seconds per page (pages)")
     sms.add_arguments(parser)
     opts = parser.parse_args(argv)
+    # Stopped with SIGTERM (timeout, kill): unwind, so the databases made for the run are dropped.
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
     chosen = opts.suites or list(SUITES)
     unknown = set(chosen) - set(SUITES)
     if unknown:
