@@ -273,6 +273,15 @@ MATRIX = {
     "stipends.reduce": ("GET", lambda c: f"/me/stipends/{stipend_a(c)}/less", PARENT_PAGE),
     "stipends.benefits": ("GET", lambda c: "/me/stipends/benefits", PARENT_PAGE),
     "stipends.my_reimbursement_new": ("GET", lambda c: "/me/reimbursements/new", PARENT_PAGE),
+    # Input to decision: parents, CBOs and the public (engage/feedback/public_routes.py).
+    "feedback.me_input": ("GET", lambda c: "/me/input", PARENT_PAGE),
+    # Nothing sent yet: back to /me.
+    "feedback.me_input_sent": ("GET", lambda c: "/me/input/sent", {**PARENT_PAGE, "parent": 302}),
+    "feedback.me_history": ("GET", lambda c: "/me/input/history", PARENT_PAGE),
+    "feedback.family_input": ("GET", lambda c: f"/partner/families/{c.parent.id}/input", CBO_PAGE),
+    "feedback.outcomes_page": ("GET", lambda c: f"/committees/{c.committee_a.slug}/outcomes", EVERYONE),
+    # No such theme: 404 for everyone (the redirect to the page is in tests/test_feedback_public.py).
+    "feedback.short_link": ("GET", lambda c: "/o/0", dict.fromkeys(ROLES, 404)),
     # Input to decision: the coordinator's input, themes, decisions, questions, measures (engage/feedback/routes.py).
     "feedback.input_list": ("GET", lambda c: "/coordinator/input", COORDINATORS),
     "feedback.input_detail": ("GET", lambda c: f"/coordinator/input/{feedback_input_a(c)}", PLAN_A_PAGE),

@@ -83,6 +83,9 @@ CSRF_CASES = {
     "coordinator.meeting_check_in_member": lambda c: "/coordinator/meetings/1/check-in/1",
     "coordinator.meeting_check_in_undo": lambda c: "/coordinator/meetings/1/check-in/1/undo",
     "coordinator.meeting_walk_in": lambda c: "/coordinator/meetings/1/walk-in",
+    # Input to decision: parents, CBOs and the public (engage/feedback/public_routes.py).
+    "feedback.me_input": lambda c: "/me/input",
+    "feedback.family_input": lambda c: "/partner/families/1/input",
     # Input to decision: the coordinator's input, themes, decisions, questions, measures (engage/feedback/routes.py).
     "feedback.input_list": lambda c: "/coordinator/input",
     "feedback.input_translation": lambda c: "/coordinator/input/1/translation",

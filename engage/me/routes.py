@@ -166,7 +166,15 @@ def index():
         texts=services.texts_with(member),
         needs=_needs_labels(member),
         role_labels=ROLE_LABELS,
+        said=_said(member),
     )
+
+
+def _said(member) -> list:
+    """The parent's latest input with what became of it (engage/feedback/public_routes.py)."""
+    from engage.feedback.public_routes import ME_LATEST, my_input  # noqa: PLC0415
+
+    return my_input(member, limit=ME_LATEST)
 
 
 # Settings ----------------------------------------------------------------------------

@@ -353,6 +353,7 @@ def export_member(member: Member) -> dict:
             .order_by(AuditEvent.id)
         )
     ]
+    said, told = _input_export(member)
     return {
         "exported_at": _iso(utcnow()),
         "profile": profile,
@@ -361,8 +362,55 @@ def export_member(member: Member) -> dict:
         "attendance": attendance,
         "consent": consent_lines,
         "messages": messages,
+        "input": said,
+        "loop_messages": told,
         "audit": audit,
     }
+
+
+def _input_export(member: Member) -> tuple[list[dict], list[dict]]:
+    """What the parent said (their named input, in their own words) and the texts that
+    told them what became of it."""
+    from engage.models import Input, LoopMessage, Theme, input_people  # noqa: PLC0415
+
+    said = [
+        {
+            "input_id": i.id,
+            "received_at": _iso(i.received_at),
+            "channel": str(i.channel),
+            "topic": str(i.topic),
+            "language": i.locale,
+            "body": i.body,
+            "theme": i.theme.title if i.theme else None,
+            "status": str(i.theme.status) if i.theme else None,
+            "outcome": str(i.theme.outcome) if i.theme and i.theme.outcome else None,
+            "reason": i.theme.reason if i.theme and i.theme.outcome else None,
+        }
+        for i in db.session.scalars(
+            sa.select(Input)
+            .join(input_people, input_people.c.input_id == Input.id)
+            .where(input_people.c.member_id == member.id)
+            .options(selectinload(Input.theme))
+            .order_by(Input.received_at, Input.id)
+        )
+    ]
+    told = [
+        {
+            "theme_id": m.theme_id,
+            "theme": title,
+            "stage": str(m.stage),
+            "queued_at": _iso(m.created_at),
+            "delivered_at": _iso(m.delivered_at),
+            "not_sent_because": m.skipped,
+        }
+        for m, title in db.session.execute(
+            sa.select(LoopMessage, Theme.title)
+            .join(Theme, Theme.id == LoopMessage.theme_id)
+            .where(LoopMessage.member_id == member.id)
+            .order_by(LoopMessage.id)
+        )
+    ]
+    return said, told
 
 
 def record_export(member: Member, fmt: str) -> None:
@@ -457,6 +505,7 @@ def delete_member(member: Member) -> None:
     db.session.execute(sa.delete(VerificationCode).where(code_cond))
     db.session.execute(sa.delete(CommitteeMembership).where(CommitteeMembership.member_id == member.id))
     _remove_meeting_replies(member)
+    _anonymise_input(member)
 
     member.display_name = None
     member.phone = None
@@ -471,6 +520,33 @@ def delete_member(member: Member) -> None:
     member.session_version += 1
     db.session.add(AuditEvent(actor_id=None, action="member.deleted", target_type="member", target_id=member.id))
     log.info("member deleted", extra={"member_id": member.id})
+
+
+def _anonymise_input(member: Member) -> None:
+    """The plan keeps the words, not the person: their name comes off everything they
+    said (input said by them alone becomes anonymous), and the texts that told them what
+    became of it are forgotten; a decided theme waiting only for them closes."""
+    from engage.feedback import loop  # noqa: PLC0415
+    from engage.models import Input, LoopMessage, Theme, input_people  # noqa: PLC0415
+
+    mine = list(db.session.scalars(sa.select(input_people.c.input_id).where(input_people.c.member_id == member.id)))
+    if mine:
+        db.session.execute(sa.delete(input_people).where(input_people.c.member_id == member.id))
+        still_named = sa.select(input_people.c.input_id).where(input_people.c.input_id == Input.id).exists()
+        db.session.execute(
+            sa.update(Input)
+            .where(Input.id.in_(mine), ~still_named)
+            .values(anonymous=True)
+            .execution_options(synchronize_session=False)
+        )
+    theme_ids = list(db.session.scalars(sa.select(LoopMessage.theme_id).where(LoopMessage.member_id == member.id)))
+    if theme_ids:
+        db.session.execute(sa.delete(LoopMessage).where(LoopMessage.member_id == member.id))
+    if mine or theme_ids:
+        db.session.expire_all()  # everything above was written past the session
+    if theme_ids:
+        for theme in db.session.scalars(sa.select(Theme).where(Theme.id.in_(set(theme_ids)))):
+            loop.maybe_close(theme)
 
 
 def _remove_meeting_replies(member: Member) -> None:

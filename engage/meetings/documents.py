@@ -87,6 +87,8 @@ def warnings(plan_ids: list[int] | None, now: datetime | None = None) -> list[Wa
 
 def standing_items(committee: Committee) -> list:
     """The standing agenda item "Earlier input still open, with its latest update": input
-    the committee gave that has not yet reached a final decision. Tracking input to a
-    decision is not built yet, so the list is empty for now."""
-    return []
+    the committee gave that has not yet reached a final decision (engage.feedback.outcomes),
+    each with ``title`` (per language) and a one-line summary as its ``str``."""
+    from engage.feedback.public_routes import agenda_items  # noqa: PLC0415
+
+    return agenda_items(committee)
