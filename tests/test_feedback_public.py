@@ -336,3 +336,8 @@ def test_the_outcomes_page_renders_in_every_language(cast, client, locale):
     theme_a(cast)
     text = page(client, f"/committees/{cast.committee_a.slug}/outcomes?lang={locale}")
     assert f'lang="{locale.replace("_", "-")}"' in text
+
+
+def test_the_committee_page_links_to_you_said_we_did(cast, client):
+    text = page(client, f"/committees/{cast.committee_a.slug}?lang=en")
+    assert f'href="/committees/{cast.committee_a.slug}/outcomes"' in text
