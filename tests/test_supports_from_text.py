@@ -147,3 +147,21 @@ def test_reminder_says_what_is_arranged(cast):
     with force_locale("en"):
         line = services.reminder_line(db.session.get(MeetingReply, reply.id))
     assert line == "Childcare: arranged. Interpreter (Spanish): requested."
+
+
+def test_the_meeting_tally_counts_what_is_arranged(app, cast):
+    from engage.meetings import tally
+
+    meeting = make_meeting(cast.committee_a)
+    reply = replies.reply_for(meeting, cast.parent)
+    replies.answer(reply, True, channel="web", notify_member=False)
+    replies.record_needs(reply, ["childcare", "transport"], via="web")
+    db.session.commit()
+    services.arrange(requests_of(cast.parent, meeting)[SupportKind.CHILDCARE], "Kiddie Care", by=cast.coord_a)
+    db.session.commit()
+    reply = db.session.get(MeetingReply, reply.id)
+    with app.test_request_context():
+        counted = tally.needs_tally([reply])
+    assert (counted.childcare.requested, counted.childcare.arranged) == (1, 1)
+    assert (counted.rides.requested, counted.rides.arranged) == (1, 0)
+    assert tally.unarranged_counts([meeting.id]) == {meeting.id: 1}

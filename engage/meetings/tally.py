@@ -1,9 +1,8 @@
 """What the people coming to a meeting asked for, added up for the coordinator:
 childcare (with the ages of the children), interpreters per spoken language, rides.
 
-Each need of each person has a status. Today every need asked for is ``requested``
-(asked for, not arranged yet); arranging supports will pass ``status_of`` to say which
-are ``arranged``, and the tally counts both without changing shape.
+Each need of each person has a status: ``requested`` (asked for, not arranged yet) or
+``arranged``, read from the support requests the coordinator arranges (engage.supports).
 """
 
 from __future__ import annotations
@@ -41,6 +40,13 @@ StatusOf = Callable[[MeetingReply, str], str]
 
 def _requested(reply: MeetingReply, need: str) -> str:
     return REQUESTED
+
+
+def _from_supports(meeting_ids) -> StatusOf:
+    """What the coordinator arranged (engage.supports), for these meetings."""
+    from engage.supports.services import status_lookup  # noqa: PLC0415
+
+    return status_lookup(meeting_ids)
 
 
 def interpreter_language(member: Member) -> str:
@@ -108,8 +114,9 @@ class Tally:
 
 def needs_tally(replies: Iterable[MeetingReply], status_of: StatusOf | None = None) -> Tally:
     """Add up the needs of the people who have a place (status "yes"). ``replies`` have
-    their member loaded; nothing here queries the database."""
-    status_of = status_of or _requested
+    their member loaded; one query reads what is arranged."""
+    replies = list(replies)
+    status_of = status_of or _from_supports({r.meeting_id for r in replies})
     childcare = Line("childcare", str(_l("Childcare")))
     ages: dict[str, Line] = {key: Line(key, str(label)) for key, label in AGE_GROUPS.items()}
     ages[NO_AGE] = Line(NO_AGE, str(NO_AGE_LABEL))
@@ -159,7 +166,7 @@ def unarranged_counts(meeting_ids: list[int], status_of: StatusOf | None = None)
     """Per meeting, how many needs of people coming are not arranged yet: one query."""
     if not meeting_ids:
         return {}
-    status_of = status_of or _requested
+    status_of = status_of or _from_supports(meeting_ids)
     rows = db.session.scalars(
         sa.select(MeetingReply).where(MeetingReply.meeting_id.in_(meeting_ids), MeetingReply.status == ReplyStatus.YES)
     )

@@ -429,3 +429,24 @@ def plain_details(kind: SupportKind, details: dict | None) -> list[str]:
     if details.get("notes"):
         lines.append(str(details["notes"]))
     return lines
+
+
+def status_lookup(meeting_ids):
+    """For the meeting tally: (reply, need) -> "arranged" or "requested", from the support
+    requests of these meetings (one query)."""
+    kinds = {v: k for k, v in FROM_REPLY_NEEDS.items()}
+    found = {}
+    if meeting_ids:
+        for meeting_id, member_id, kind, status in db.session.execute(
+            sa.select(
+                SupportRequest.meeting_id, SupportRequest.member_id, SupportRequest.kind, SupportRequest.status
+            ).where(SupportRequest.meeting_id.in_(list(meeting_ids)))
+        ):
+            if kind in kinds:
+                found[(meeting_id, member_id, kinds[kind])] = status
+
+    def status_of(reply: MeetingReply, need: str) -> str:
+        status = found.get((reply.meeting_id, reply.member_id, need))
+        return "arranged" if status in MET else "requested"
+
+    return status_of
