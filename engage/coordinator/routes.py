@@ -40,7 +40,31 @@ def index():
         upcoming=upcoming(allowed),
         document_warnings=documents.warnings(None if allowed is None else list(allowed)),
         roster_warnings=[(c, w) for c in groups for w in rosters.warnings(c, counts[c.id])],
+        **waiting_counts(allowed),
     )
+
+
+def waiting_counts(allowed) -> dict:
+    """Supports not arranged for meetings within SUPPORT_FLAG_HOURS, stipends waiting for
+    approval, and input not yet in a theme: one small query each."""
+    from engage.models import Committee, Input, Meeting, Stipend, StipendStatus  # noqa: PLC0415
+    from engage.supports import services as supports  # noqa: PLC0415
+
+    stipends = (
+        sa.select(sa.func.count(Stipend.id))
+        .join(Meeting, Meeting.id == Stipend.meeting_id)
+        .join(Committee, Committee.id == Meeting.committee_id)
+        .where(Stipend.status == StipendStatus.ELIGIBLE)
+    )
+    loose = sa.select(sa.func.count(Input.id)).where(Input.theme_id.is_(None))
+    if allowed is not None:
+        stipends = stipends.where(Committee.plan_id.in_(allowed))
+        loose = loose.where(Input.plan_id.in_(allowed))
+    return {
+        "unarranged": len(supports.flagged(allowed)),
+        "stipends_waiting": db.session.scalar(stipends) or 0,
+        "loose_input": db.session.scalar(loose) or 0,
+    }
 
 
 # The inbox, bulk messages and the members' roster live in their own modules; importing
