@@ -190,6 +190,7 @@ def load_demo() -> list[tuple[str, str, str]]:
     db.session.flush()
     _demo_rosters_and_messages(plan, now)
     _demo_meetings(plan, now)
+    _demo_supports_and_input(plan, now)
     return logins
 
 
@@ -490,4 +491,255 @@ def _demo_meetings(plan: Plan, now) -> None:
 
     county = meeting(fresno, 20, interpretation=["spanish"], transport=False, meals=False, childcare=True)
     post(county, DocumentKind.AGENDA, FRESNO_AGENDA, now - timedelta(days=1))
+    db.session.flush()
+
+
+# Input to decision: what parents said, grouped into themes at every step, in the words
+# and language they used.
+DEMO_INPUT = [
+    # (member, language, topic, channel, days ago, words, theme key)
+    (
+        "Maria",
+        "es",
+        "care",
+        "sms",
+        80,
+        "La clínica cierra a las 5. Salgo del trabajo a las 5:30 y no alcanzo a llevar a mis hijos.",
+        "hours",
+    ),
+    ("Guadalupe", "es", "care", "web", 75, "Necesitamos citas en la tarde o los sábados.", "hours"),
+    ("Tanya", "en", "care", "meeting", 70, "Evening appointments would help working parents a lot.", "hours"),
+    ("Wei", "zh_Hant", "culture", "web", 60, "保險公司寄來的信都是英文的，我看不懂。", "letters"),
+    ("Mei Ling", "zh_Hant", "culture", "cbo", 58, "希望有中文的預約提醒。", "letters"),
+    ("Jasmine", "en", "quality", "web", 40, "It took four months to get a dentist appointment for my son.", "dental"),
+    ("Maria", "es", "quality", "sms", 38, "Mi hija espera una cita con el dentista desde marzo.", "dental"),
+    ("Guadalupe", "es", "equity", "web", 30, "Un pase de autobús gratis para ir a las citas médicas.", "bus"),
+    (
+        "Tanya",
+        "en",
+        "population",
+        "web",
+        6,
+        "My teenager needs someone to talk to. Where can we find mental health help?",
+        None,
+    ),
+]
+DEMO_THEMES = {
+    "hours": {
+        "title": {
+            "en": "Clinic hours after work",
+            "es": "Horario de clínica después del trabajo",
+            "zh_Hant": "下班後的診所時間",
+        },
+        "topic": "care",
+        "steps": [("taken", "qihec", 55), ("decided", "adopted", 20)],
+        "reason": {
+            "en": "Two clinics in Fresno will open until 8 pm on Tuesdays and Thursdays from February.",
+            "es": "Dos clínicas de Fresno abrirán hasta las 8 p. m. los martes y jueves a partir de febrero.",
+            "zh_Hant": "從二月起，弗雷斯諾有兩家診所每週二和週四開到晚上八點。",
+        },
+    },
+    "letters": {
+        "title": {"en": "Letters in Chinese", "es": "Cartas en chino", "zh_Hant": "中文信件"},
+        "topic": "culture",
+        "steps": [("taken", "program", 45), ("decided", "partly", 15)],
+        "reason": {
+            "en": "Appointment reminders will come in Chinese. Benefit letters need a state change first.",
+            "es": "Los recordatorios de citas llegarán en chino. Las cartas de beneficios necesitan primero un cambio del estado.",
+            "zh_Hant": "預約提醒將提供中文版本。福利信件需要州政府先修改規定。",
+        },
+    },
+    "dental": {
+        "title": {
+            "en": "Waiting months for the dentist",
+            "es": "Meses de espera para el dentista",
+            "zh_Hant": "看牙醫要等好幾個月",
+        },
+        "topic": "quality",
+        "steps": [("taken", "qihec", 10)],
+    },
+    "bus": {
+        "title": {
+            "en": "Free bus passes to appointments",
+            "es": "Pases de autobús gratis para las citas",
+            "zh_Hant": "看診免費公車票",
+        },
+        "topic": "equity",
+        "steps": [("taken", "board", 25), ("decided", "not_adopted", 8)],
+        "reason": {
+            "en": "The plan already pays for rides to appointments: call member services two days before.",
+            "es": "El plan ya paga el transporte a las citas: llame a servicios para miembros dos días antes.",
+            "zh_Hant": "健康計劃已經支付看診的交通接送：請在兩天前致電會員服務部。",
+        },
+    },
+}
+
+
+def _demo_supports_and_input(plan: Plan, now) -> None:
+    """Supports arranged and provided, stipends paid and waiting, and input at every step
+    from received to loop closed. Made once."""
+    from decimal import Decimal
+
+    from engage.feedback import decisions, triage
+    from engage.models import (
+        Attendance,
+        DecisionBody,
+        Input,
+        InputChannel,
+        LoopMessage,
+        Meeting,
+        Outcome,
+        PaymentMethod,
+        RequestedVia,
+        Stipend,
+        SupportKind,
+        SupportRequest,
+        Theme,
+        Topic,
+    )
+    from engage.supports import services, stipends
+
+    if db.session.scalar(sa.select(Theme.id).where(Theme.plan_id == plan.id).limit(1)):
+        return
+    coordinator = db.session.scalar(sa.select(StaffUser).where(StaffUser.email == STAFF[1][1]))
+    cbo_user = db.session.scalar(sa.select(StaffUser).where(StaffUser.email == STAFF[2][1]))
+    members = {
+        m.display_name: m
+        for m in db.session.scalars(sa.select(Member).where(Member.plan_id == plan.id, Member.deleted_at.is_(None)))
+    }
+    children = db.session.scalar(sa.select(Committee).where(Committee.slug == COMMITTEES[0]["slug"]))
+    children.stipend_amount = Decimal("50")
+    children.stipend_prep_amount = Decimal("25")
+    children.stipend_methods = [
+        PaymentMethod.GIFT_CARD.value,
+        PaymentMethod.PREPAID_CARD.value,
+        PaymentMethod.CHECK.value,
+    ]
+    if "Maria" in members:
+        members["Maria"].benefit_quarterly_limit = Decimal("60")
+        members["Maria"].benefits_note = "SSI"
+
+    # Supports: the next meeting's are partly arranged; past ones were provided.
+    meetings = list(
+        db.session.scalars(sa.select(Meeting).where(Meeting.committee_id == children.id).order_by(Meeting.starts_at))
+    )
+    past = [m for m in meetings if m.starts_at < now]
+    coming = [m for m in meetings if m.starts_at >= now and not m.is_cancelled]
+    for meeting in past:
+        for reply_member_id in db.session.scalars(
+            sa.select(Attendance.member_id).where(Attendance.meeting_id == meeting.id)
+        ):
+            member = db.session.get(Member, reply_member_id)
+            for kind in ("childcare", "interpreter"):
+                if (member.needs or {}).get(kind):
+                    row = services.request(
+                        meeting,
+                        member,
+                        SupportKind(kind),
+                        services.default_details(member, SupportKind(kind)),
+                        via=RequestedVia.SMS,
+                        now=meeting.starts_at - timedelta(days=12),
+                    )
+                    db.session.flush()
+                    services.arrange(
+                        row,
+                        "Centro Comunitario childcare room" if kind == "childcare" else "Booked through LanguageLine",
+                        by=coordinator,
+                        now=meeting.starts_at - timedelta(days=5),
+                        notify=False,
+                    )
+                    services.record_outcome(row, True, now=meeting.starts_at + timedelta(hours=2))
+    if coming:
+        upcoming = coming[0]
+        for row in db.session.scalars(sa.select(SupportRequest).where(SupportRequest.meeting_id == upcoming.id)):
+            if row.kind == SupportKind.CHILDCARE and row.member.display_name == "Maria":
+                services.arrange(row, "Centro Comunitario childcare room, 2 sitters", by=coordinator, notify=False)
+    # Stipends: the older meeting paid, the recent one waiting for approval.
+    for i, meeting in enumerate(past):
+        stipends.make_eligible(meeting)
+        db.session.flush()
+        if i == 0:
+            for stipend in db.session.scalars(sa.select(Stipend).where(Stipend.meeting_id == meeting.id)):
+                stipends.approve(stipend, by=coordinator, now=meeting.starts_at + timedelta(days=2))
+                db.session.flush()
+                stipends.pay(
+                    stipend,
+                    method=PaymentMethod.GIFT_CARD,
+                    reference=f"GC-{1000 + stipend.id}",
+                    paid_on=meeting.starts_at + timedelta(days=9),
+                    by=coordinator,
+                    notify=False,
+                )
+
+    # Input, themes, decisions; every step on the timeline, the texts delivered.
+    themes = {}
+    for key, spec in DEMO_THEMES.items():
+        themes[key] = triage.create(
+            plan.id,
+            spec["title"],
+            topic=Topic(spec["topic"]),
+            committee_id=children.id,
+            owner=coordinator,
+            by=coordinator,
+        )
+    db.session.flush()
+    for name, locale, topic, channel, days, words, key in DEMO_INPUT:
+        member = members.get(name)
+        if member is None:
+            continue
+        row = Input(
+            plan_id=plan.id,
+            committee_id=children.id,
+            topic=Topic(topic),
+            channel=InputChannel(channel),
+            body=words,
+            locale=locale,
+            organisation_id=member.organisation_id if channel == "cbo" else None,
+            recorded_by_id=cbo_user.id if channel == "cbo" and cbo_user else None,
+            received_at=now - timedelta(days=days),
+        )
+        row.people = [member]
+        db.session.add(row)
+        if key:
+            row.theme = themes[key]
+    db.session.flush()
+    for key, spec in DEMO_THEMES.items():
+        theme = themes[key]
+        theme.created_at = now - timedelta(days=85)
+        for step, what, days_ago in spec["steps"]:
+            day = (now - timedelta(days=days_ago)).date()
+            if step == "taken":
+                triage.take(theme, DecisionBody(what), day, by=coordinator)
+            else:
+                triage.decide(theme, Outcome(what), spec["reason"], day, by=coordinator)
+        for event in theme.events:
+            event.at = now - timedelta(days=max(days for _s, _w, days in spec["steps"]) + 1)
+    db.session.flush()
+    # The older texts were delivered (the status callbacks came back).
+    for message in db.session.scalars(sa.select(LoopMessage).where(LoopMessage.outbox_id.is_not(None))):
+        if message.theme_id != themes["bus"].id:
+            message.delivered_at = now - timedelta(days=5)
+    db.session.flush()
+    from engage.feedback import loop
+
+    for theme in themes.values():
+        loop.maybe_close(theme)
+    decisions.save(
+        plan.id,
+        body=DecisionBody.QIHEC,
+        decided_on=(now - timedelta(days=20)).date(),
+        title={"en": "Evening clinic hours", "es": "Horario de clínica en la tarde", "zh_Hant": "診所晚間時段"},
+        summary={
+            "en": "Two clinics open until 8 pm on Tuesdays and Thursdays.",
+            "es": "Dos clínicas abren hasta las 8 p. m. los martes y jueves.",
+            "zh_Hant": "兩家診所每週二和週四開到晚上八點。",
+        },
+        rationale={
+            "en": "Parents told us clinic hours clash with work.",
+            "es": "Los padres nos dijeron que el horario de la clínica choca con el trabajo.",
+            "zh_Hant": "家長告訴我們診所時間和工作時間衝突。",
+        },
+        theme_ids=[themes["hours"].id],
+        by=coordinator,
+    )
     db.session.flush()
