@@ -105,3 +105,20 @@ def test_demo_has_a_cbo_referral_code_that_credits_its_families(runner):
     assert code.organisation.slug == "familias-unidas"
     credited = db.session.scalar(sa.select(sa.func.count(Member.id)).where(Member.referral_code_id == code.id))
     assert credited >= 2
+
+
+def test_demo_has_meetings_supports_stipends_and_input_at_every_step(runner):
+    import sqlalchemy as sa
+
+    from engage.extensions import db
+    from engage.models import Input, Meeting, Stipend, SupportRequest, Theme, ThemeStatus
+
+    runner.invoke(args=["demo"])
+    runner.invoke(args=["demo"])
+
+    def count(model):
+        return db.session.scalar(sa.select(sa.func.count()).select_from(model))
+
+    assert count(Meeting) >= 5 and count(SupportRequest) >= 5 and count(Stipend) >= 5 and count(Input) == 9
+    statuses = set(db.session.scalars(sa.select(Theme.status)))
+    assert {ThemeStatus.TAKEN, ThemeStatus.CLOSED} <= statuses
