@@ -203,8 +203,6 @@ MATRIX = {
     ),
     # Posted without a name: the page comes back with "Please fill this in".
     "coordinator.meeting_walk_in": ("POST", lambda c: f"/coordinator/meetings/{meeting_a(c)}/walk-in", PLAN_A_PAGE),
-    # An interrupted text to plan A's parent: sent again by the first who may, refused after that.
-    "coordinator.message_resend": ("POST", lambda c: f"/coordinator/outbox/{unknown_row_a(c)}/resend", PLAN_A_POST),
     # Supports: asking for and arranging childcare, interpreters, transport (engage/supports/routes.py).
     "support.parent_form": ("GET", lambda c: f"/meetings/{meeting_a(c)}/support", PARENT_PAGE),
     "support.parent_next": ("GET", lambda c: f"/meetings/{meeting_a(c)}/support/next", PARENT_PAGE),
@@ -310,6 +308,8 @@ MATRIX = {
     "feedback.meeting_input": ("GET", lambda c: f"/coordinator/meetings/{meeting_a(c)}/input", PLAN_A_PAGE),
     "feedback.measures_page": ("GET", lambda c: "/coordinator/measures", COORDINATORS),
     "feedback.measures_csv": ("GET", lambda c: "/coordinator/measures.csv", COORDINATORS),
+    # An interrupted text to plan A's parent: sent again by the first who may, refused after that.
+    "coordinator.message_resend": ("POST", lambda c: f"/coordinator/outbox/{unknown_row_a(c)}/resend", PLAN_A_POST),
     "partner.index": (
         "GET",
         lambda c: "/partner/",

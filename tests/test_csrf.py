@@ -54,6 +54,7 @@ CSRF_CASES = {
     "coordinator.meeting_edit": lambda c: "/coordinator/meetings/1/edit",
     "coordinator.meeting_cancel": lambda c: "/coordinator/meetings/1/cancel",
     "coordinator.meeting_documents": lambda c: "/coordinator/meetings/1/documents/agenda",
+    # Meetings: the coordinator's meeting page, invitations and check-in.
     # Supports: asking for and arranging childcare, interpreters, transport (engage/supports/routes.py).
     "support.parent_form": lambda c: "/meetings/1/support",
     "support.family_form": lambda c: f"/partner/families/{c.parent.id}/support/1",
@@ -77,12 +78,6 @@ CSRF_CASES = {
     "stipends.reduce": lambda c: "/me/stipends/1/less",
     "stipends.benefits": lambda c: "/me/stipends/benefits",
     "stipends.my_reimbursement_new": lambda c: "/me/reimbursements/new",
-    # Meetings: the coordinator's meeting page, invitations and check-in.
-    "coordinator.meeting_answer": lambda c: "/coordinator/meetings/1/answer",
-    "coordinator.meeting_invite": lambda c: "/coordinator/meetings/1/invite",
-    "coordinator.meeting_check_in_member": lambda c: "/coordinator/meetings/1/check-in/1",
-    "coordinator.meeting_check_in_undo": lambda c: "/coordinator/meetings/1/check-in/1/undo",
-    "coordinator.meeting_walk_in": lambda c: "/coordinator/meetings/1/walk-in",
     # Input to decision: parents, CBOs and the public (engage/feedback/public_routes.py).
     "feedback.me_input": lambda c: "/me/input",
     "feedback.family_input": lambda c: "/partner/families/1/input",
@@ -100,6 +95,11 @@ CSRF_CASES = {
     "feedback.decisions_import": lambda c: "/coordinator/decisions/import",
     "feedback.question_new": lambda c: "/coordinator/questions/new",
     "feedback.meeting_input": lambda c: "/coordinator/meetings/1/input",
+    "coordinator.meeting_answer": lambda c: "/coordinator/meetings/1/answer",
+    "coordinator.meeting_invite": lambda c: "/coordinator/meetings/1/invite",
+    "coordinator.meeting_check_in_member": lambda c: "/coordinator/meetings/1/check-in/1",
+    "coordinator.meeting_check_in_undo": lambda c: "/coordinator/meetings/1/check-in/1/undo",
+    "coordinator.meeting_walk_in": lambda c: "/coordinator/meetings/1/walk-in",
 }
 
 
