@@ -201,6 +201,8 @@ def test_parse_needs():
     assert replies.parse_needs("2") == ["interpreter"]
     assert replies.parse_needs("") is None
     assert replies.parse_needs("04") is None
+    assert replies.parse_needs("45") == ["access", "meals"]
+    assert replies.parse_needs("6") is None
     assert replies.parse_needs("10") is None
     assert replies.parse_needs("childcare") is None
 

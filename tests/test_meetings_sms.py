@@ -99,7 +99,7 @@ def test_a_muddled_needs_answer_is_asked_again_and_words_go_to_the_coordinator(c
     replies.invite(meeting, [cast.parent_b])
     db.session.commit()
     text(cast.parent_b.phone, "yes")
-    assert text(cast.parent_b.phone, "14") == [in_locale("en", texts.needs_again)]
+    assert text(cast.parent_b.phone, "16") == [in_locale("en", texts.needs_again)]
     words = "My son uses a wheelchair, is the room accessible?"
     answer = text(cast.parent_b.phone, words)
     assert answer != [in_locale("en", texts.needs_again)]

@@ -135,7 +135,7 @@ def test_web_answers_respect_capacity_for_many_parents(app, cast, meeting):
 def test_a_parent_can_change_their_answer(parent_client, cast, meeting):
     answer(parent_client, meeting, "yes")
     response = answer(parent_client, meeting, "no", follow=True)
-    assert "Thank you for telling us." in response.get_data(as_text=True)
+    assert "Gracias por avisarnos." in response.get_data(as_text=True)  # the parent reads Spanish
     assert reply_of(meeting, cast.parent).status == ReplyStatus.NO
     assert seats(meeting) == 0
     html = parent_client.get(f"/meetings/{meeting.id}?lang=en").get_data(as_text=True)

@@ -165,3 +165,14 @@ def test_the_meeting_tally_counts_what_is_arranged(app, cast):
     assert (counted.childcare.requested, counted.childcare.arranged) == (1, 1)
     assert (counted.rides.requested, counted.rides.arranged) == (1, 0)
     assert tally.unarranged_counts([meeting.id]) == {meeting.id: 1}
+
+
+def test_access_and_food_by_text_become_requests_for_the_coordinator_to_ask_about(cast, text):
+    meeting = make_meeting(cast.committee_a)
+    replies.invite(meeting, [cast.parent])
+    db.session.commit()
+    text(cast.parent.phone, "si")
+    text(cast.parent.phone, "45")
+    found = requests_of(cast.parent, meeting)
+    assert set(found) == {SupportKind.ACCESSIBILITY, SupportKind.MEALS}
+    assert all(r.requested_via == RequestedVia.SMS for r in found.values())

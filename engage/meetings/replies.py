@@ -43,8 +43,10 @@ NEEDS = {
     "childcare": _l("Childcare"),
     "interpreter": _l("Interpreter"),
     "transport": _l("Ride"),
+    "access": _l("Access help"),
+    "meals": _l("Food or diet"),
 }
-NEEDS_DIGITS = {"1": "childcare", "2": "interpreter", "3": "transport"}
+NEEDS_DIGITS = {"1": "childcare", "2": "interpreter", "3": "transport", "4": "access", "5": "meals"}
 
 
 class Outcome(enum.StrEnum):
@@ -377,9 +379,10 @@ def expire_offers_job(now: datetime) -> int:
 
 
 def parse_needs(body: str) -> list[str] | None:
-    """ "13" -> childcare and transport; "0" -> nothing; anything else -> None."""
+    """ "13" -> childcare and transport; "45" -> access and food; "0" -> nothing;
+    anything else -> None."""
     digits = [c for c in body if not c.isspace() and c not in ",.;+&-"]
-    if not digits or any(c not in "0123" for c in digits):
+    if not digits or any(c not in "012345" for c in digits):
         return None
     if digits == ["0"]:
         return []

@@ -131,6 +131,10 @@ def need_lines(reply: MeetingReply, member) -> list[str]:
                 lines.append(_("Interpreter: requested, we will confirm by text."))
         elif need == "transport":
             lines.append(_("Ride: requested, we will confirm by text."))
+        elif need == "access":
+            lines.append(_("Access help: requested. Tell us more below, and we will confirm by text."))
+        elif need == "meals":
+            lines.append(_("Food or diet: requested. Tell us more below, and we will confirm by text."))
     return lines
 
 

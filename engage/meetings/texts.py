@@ -49,7 +49,9 @@ def reply_yes(plan: str, when: str, place: str) -> str:
 
 @template()
 def needs_question() -> str:
-    return _("Do you need help to come? Reply 1 childcare, 2 interpreter, 3 ride, 0 nothing. Example: 13")
+    return _(
+        "Do you need help to come? Reply 1 childcare, 2 interpreter, 3 ride, 4 access, 5 food, 0 nothing. Example: 13"
+    )
 
 
 @template(needs="Childcare, Interpreter, Ride")
@@ -64,7 +66,7 @@ def needs_none() -> str:
 
 @template()
 def needs_again() -> str:
-    return _("Please reply with numbers: 1 childcare, 2 interpreter, 3 ride, or 0 for nothing.")
+    return _("Please reply with numbers: 1 childcare, 2 interpreter, 3 ride, 4 access, 5 food, or 0 for nothing.")
 
 
 @template(plan=LONGEST_PLAN, when=SAMPLE_WHEN)

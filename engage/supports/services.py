@@ -38,6 +38,8 @@ FROM_REPLY_NEEDS = {
     "childcare": SupportKind.CHILDCARE,
     "interpreter": SupportKind.INTERPRETER,
     "transport": SupportKind.TRANSPORT,
+    "access": SupportKind.ACCESSIBILITY,
+    "meals": SupportKind.MEALS,
 }
 SPOKEN_FOR_LOCALE = {"es": "spanish"}
 
