@@ -209,7 +209,7 @@ def test_only_meetings_of_their_plan_that_are_still_to_come(cast, client):
     cancelled = make_meeting(cast.committee_a, status=MeetingStatus.CANCELLED)
     started = make_meeting(cast.committee_a, starts_at=(utcnow() - timedelta(minutes=10)).replace(microsecond=0))
     for meeting in (cancelled, started):
-        response = client.get(f"/meetings/{meeting.id}/support")
+        response = client.get(f"/meetings/{meeting.id}/support?lang=en")
         assert response.status_code == 200
         assert "This meeting is no longer taking requests" in page_text(response)
         post_form(client, f"/meetings/{meeting.id}/support", CASES[SupportKind.MEALS][0], token_from="/me")
