@@ -20,6 +20,13 @@ PAGES = [
     ("admin overview", "/admin/", "admin@engage.example.org"),
     ("admin staff list", "/admin/staff", "admin@engage.example.org"),
     ("coordinator home", "/coordinator/", "coordinator@valle-central.example.org"),
+    ("you said, we did (es)", "/committees/valle-central-children/outcomes?lang=es", None),
+    ("committee calendar (.ics)", "/committees/valle-central-children/calendar.ics", None),
+    ("coordinator meetings", "/coordinator/meetings", "coordinator@valle-central.example.org"),
+    ("coordinator supports", "/coordinator/supports", "coordinator@valle-central.example.org"),
+    ("coordinator stipends", "/coordinator/stipends", "coordinator@valle-central.example.org"),
+    ("coordinator themes", "/coordinator/themes", "coordinator@valle-central.example.org"),
+    ("coordinator measures", "/coordinator/measures", "coordinator@valle-central.example.org"),
 ]
 
 
