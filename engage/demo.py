@@ -595,6 +595,7 @@ def _demo_supports_and_input(plan: Plan, now) -> None:
         SupportKind,
         SupportRequest,
         Theme,
+        ThemeStatus,
         Topic,
     )
     from engage.supports import services, stipends
@@ -712,8 +713,17 @@ def _demo_supports_and_input(plan: Plan, now) -> None:
                 triage.take(theme, DecisionBody(what), day, by=coordinator)
             else:
                 triage.decide(theme, Outcome(what), spec["reason"], day, by=coordinator)
+        # Date each timeline entry on its own step, as if it had been done on that day.
+        step_days = {"taken": None, "decided": None}
+        for step, _what, days_ago in spec["steps"]:
+            step_days[step] = days_ago
         for event in theme.events:
-            event.at = now - timedelta(days=max(days for _s, _w, days in spec["steps"]) + 1)
+            if event.status == ThemeStatus.TAKEN and step_days["taken"] is not None:
+                event.at = now - timedelta(days=step_days["taken"])
+            elif event.status == ThemeStatus.DECIDED and step_days["decided"] is not None:
+                event.at = now - timedelta(days=step_days["decided"])
+            else:
+                event.at = now - timedelta(days=84)
     db.session.flush()
     # The older texts were delivered (the status callbacks came back).
     for message in db.session.scalars(sa.select(LoopMessage).where(LoopMessage.outbox_id.is_not(None))):
@@ -723,7 +733,9 @@ def _demo_supports_and_input(plan: Plan, now) -> None:
     from engage.feedback import loop
 
     for theme in themes.values():
-        loop.maybe_close(theme)
+        if loop.maybe_close(theme):
+            theme.closed_at = now - timedelta(days=5)  # when the last text was delivered
+            theme.events[-1].at = theme.closed_at
     decisions.save(
         plan.id,
         body=DecisionBody.QIHEC,
