@@ -324,6 +324,30 @@ def restore(stipend: Stipend) -> None:
     )
 
 
+def _record_payment(row, *, method: PaymentMethod, reference: str | None, paid_on: datetime, by) -> bool:
+    """The one way a stipend or reimbursement is paid: compare-and-set from "approved" to
+    "paid". False when someone else paid it a moment earlier; PaymentError otherwise."""
+    model = type(row)
+    result = db.session.execute(
+        sa.update(model)
+        .where(model.id == row.id, model.status == "approved")
+        .values(
+            status="paid",
+            method=method,
+            reference=(reference or "").strip()[:120] or None,
+            paid_on=paid_on,
+            paid_by_id=getattr(by, "id", None),
+        )
+        .execution_options(synchronize_session=False)
+    )
+    db.session.refresh(row)
+    if result.rowcount == 1:
+        return True
+    if row.status == "paid":
+        return False
+    raise PaymentError(row.status)
+
+
 def pay(
     stipend: Stipend,
     *,
@@ -336,24 +360,8 @@ def pay(
     """Record the payment once. Returns False when it was already paid (by someone else
     at the same moment); the caller then tells the coordinator."""
     method = PaymentMethod(method)
-    result = db.session.execute(
-        sa.update(Stipend)
-        .where(Stipend.id == stipend.id, Stipend.status == StipendStatus.APPROVED)
-        .values(
-            status=StipendStatus.PAID,
-            method=method,
-            reference=(reference or "").strip()[:120] or None,
-            paid_on=paid_on,
-            paid_by_id=getattr(by, "id", None),
-        )
-        .execution_options(synchronize_session=False)
-    )
-    if result.rowcount != 1:
-        db.session.refresh(stipend)
-        if stipend.status == StipendStatus.PAID:
-            return False
-        raise PaymentError(stipend.status)
-    db.session.refresh(stipend)
+    if not _record_payment(stipend, method=method, reference=reference, paid_on=paid_on, by=by):
+        return False
     if notify:
         _tell_paid(stipend.member, stipend.amount, method, meeting=stipend.meeting)
     return True
@@ -430,24 +438,8 @@ def reject_reimbursement(row: Reimbursement, reason: str, *, by) -> None:
 
 def pay_reimbursement(row: Reimbursement, *, method, reference, paid_on: datetime, by, notify=True) -> bool:
     method = PaymentMethod(method)
-    result = db.session.execute(
-        sa.update(Reimbursement)
-        .where(Reimbursement.id == row.id, Reimbursement.status == ReimbursementStatus.APPROVED)
-        .values(
-            status=ReimbursementStatus.PAID,
-            method=method,
-            reference=(reference or "").strip()[:120] or None,
-            paid_on=paid_on,
-            paid_by_id=getattr(by, "id", None),
-        )
-        .execution_options(synchronize_session=False)
-    )
-    if result.rowcount != 1:
-        db.session.refresh(row)
-        if row.status == ReimbursementStatus.PAID:
-            return False
-        raise PaymentError(row.status)
-    db.session.refresh(row)
+    if not _record_payment(row, method=method, reference=reference, paid_on=paid_on, by=by):
+        return False
     if notify:
         _tell_paid(row.member, row.amount, method, meeting=None)
     return True
