@@ -81,6 +81,8 @@ def load_config(name: str | None = None, instance_path: str | None = None) -> di
         "SMS_MAX_ATTEMPTS": env_int("SMS_MAX_ATTEMPTS", 6),
         "SMS_RETRY_BASE_SECONDS": env_int("SMS_RETRY_BASE_SECONDS", 30),
         "SMS_LEASE_SECONDS": env_int("SMS_LEASE_SECONDS", 300),
+        # Answer plain incoming texts without Flask or the ORM on PostgreSQL (engage.sms.fastpath).
+        "SMS_FAST_PATH": env_bool("SMS_FAST_PATH", True),
         "TWILIO_API_BASE_URL": env("TWILIO_API_BASE_URL"),
         "PUBLIC_BASE_URL": (env("PUBLIC_BASE_URL", "http://127.0.0.1:5000") or "").rstrip("/"),
         # Meetings

@@ -546,6 +546,7 @@ def bench_webhook(opts) -> bool | None:
         ]
         if opts.floor:
             servers.append(("minimal stored", "bench.floor_twiml:app", {**engage_env, "DATABASE_URL": url}, False))
+            servers.append(("minimal WSGI", "bench.floor_wsgi:app", {**engage_env, "DATABASE_URL": url}, False))
         for rnd in range(opts.rounds):
             by_name = {}
             stored_before = _count(url, "inbound_messages")
@@ -619,13 +620,14 @@ def bench_webhook(opts) -> bool | None:
     for r in rows:
         if r["cpu"]:
             print(f"  {r['name']}: {r['cpu']}")
-    floor = [r["rps"] for r in rows if r["name"].startswith("minimal")]
-    if floor:
-        bare = sum(r["rps"] for r in rows if r["name"].startswith("bare"))
-        print(
-            f"minimal stored / bare = {sum(floor) / max(1e-9, bare):.0%} (reference only: signature check, "
-            "2 SQL statements and a commit per request; bench/floor_twiml.py)"
-        )
+    bare = sum(r["rps"] for r in rows if r["name"].startswith("bare"))
+    for prefix, what in (
+        ("minimal stored", "Flask, signature check, 2 SQL statements and a commit per request; bench/floor_twiml.py"),
+        ("minimal WSGI", "no framework, signature check, 1 autocommitted statement per request; bench/floor_wsgi.py"),
+    ):
+        floor = [r["rps"] for r in rows if r["name"].startswith(prefix)]
+        if floor:
+            print(f"{prefix} / bare = {sum(floor) / max(1e-9, bare):.0%} (reference only: {what})")
     ratio = sum(r["rps"] for r in rows if r["name"].startswith("engage")) / max(
         1e-9, sum(r["rps"] for r in rows if r["name"].startswith("bare"))
     )

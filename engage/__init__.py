@@ -62,6 +62,10 @@ def create_app(config_overrides: dict | None = None) -> Flask:
 
     cli.init_app(app)
     check_rules(app)
+
+    from engage.sms.fastpath import InboundFastPath
+
+    InboundFastPath.install(app)
     return app
 
 

@@ -31,7 +31,7 @@ from engage.models import (
 )
 from engage.models.base import UTCDateTime
 from engage.sms import consent, keywords, texts
-from engage.sms.outbox import enqueue
+from engage.sms.outbox import enqueue, sent_in_twiml
 
 # Acknowledge free text at most this often, so a burst of texts gets one "we got it".
 ACK_EVERY = timedelta(hours=1)
@@ -227,9 +227,7 @@ def mark_replies_sent(replies: list[OutboxMessage]) -> None:
     now = utcnow()
     for row in replies:
         if row.status == OutboxStatus.QUEUED:
-            row.status = OutboxStatus.SENT
-            row.via = "twiml"
-            row.sent_at = now
-            row.attempts = 1
+            for name, value in sent_in_twiml(now).items():
+                setattr(row, name, value)
     if replies:
         current_app.logger.debug("replied", extra={"replies": len(replies)})

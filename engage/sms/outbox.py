@@ -111,6 +111,57 @@ def holds_for_quiet_hours(kind: OutboxKind, conversation: Conversation | None, n
     return True
 
 
+def row_values(
+    phone: str,
+    body: str,
+    *,
+    kind: OutboxKind,
+    locale: str,
+    now: datetime,
+    quiet: bool,
+    member_id: int | None = None,
+    conversation_id: int | None = None,
+    due_at: datetime | None = None,
+    expires_at: datetime | None = None,
+    created_by_id: int | None = None,
+    bulk_id: int | None = None,
+    segments: int | None = None,
+) -> dict:
+    """The column values of a new outbox row: the one place that says what a queued text is.
+    ``segments`` may be given when the caller has counted them already."""
+    due = due_at or now
+    if quiet:
+        due = next_send_time(due)
+    values = {
+        "phone": phone,
+        "body": body,
+        "kind": kind,
+        "locale": locale,
+        "member_id": member_id,
+        "conversation_id": conversation_id,
+        "bulk_id": bulk_id,
+        "segments": count_segments(body).count if segments is None else segments,
+        "status": OutboxStatus.QUEUED,
+        "attempts": 0,
+        "sender": "default",
+        "due_at": due,
+        "expires_at": expires_at,
+        "quiet_hours": quiet,
+        "priority": PRIORITY[kind],
+        "created_by_id": created_by_id,
+        "created_at": now,
+    }
+    if expires_at is not None and due > expires_at:
+        values["status"] = OutboxStatus.DROPPED
+        values["error_message"] = "too late once quiet hours end"
+    return values
+
+
+def sent_in_twiml(now: datetime) -> dict:
+    """What a reply carried in the webhook's TwiML answer records: handed to Twilio once."""
+    return {"status": OutboxStatus.SENT, "via": "twiml", "sent_at": now, "attempts": 1}
+
+
 def enqueue(
     phone: str,
     body: str,
@@ -126,32 +177,22 @@ def enqueue(
 ) -> OutboxMessage:
     """Add a text to the outbox in the caller's transaction (the caller commits)."""
     now = utcnow()
-    quiet = holds_for_quiet_hours(kind, conversation, now)
-    due = due_at or now
-    if quiet:
-        due = next_send_time(due)
     row = OutboxMessage(
-        phone=phone,
-        body=body,
-        kind=kind,
-        locale=locale,
-        member_id=getattr(member, "id", None),
-        conversation_id=getattr(conversation, "id", None),
-        bulk_id=bulk_id,
-        segments=count_segments(body).count,
-        status=OutboxStatus.QUEUED,
-        attempts=0,
-        sender="default",
-        due_at=due,
-        expires_at=expires_at,
-        quiet_hours=quiet,
-        priority=PRIORITY[kind],
-        created_by_id=getattr(created_by, "id", None),
-        created_at=now,
+        **row_values(
+            phone,
+            body,
+            kind=kind,
+            locale=locale,
+            now=now,
+            quiet=holds_for_quiet_hours(kind, conversation, now),
+            member_id=getattr(member, "id", None),
+            conversation_id=getattr(conversation, "id", None),
+            due_at=due_at,
+            expires_at=expires_at,
+            created_by_id=getattr(created_by, "id", None),
+            bulk_id=bulk_id,
+        )
     )
-    if expires_at is not None and due > expires_at:
-        row.status = OutboxStatus.DROPPED
-        row.error_message = "too late once quiet hours end"
     db.session.add(row)
     if conversation is not None:
         conversation.last_message_at = now
@@ -165,9 +206,9 @@ def enqueue_many(rows: list[dict]) -> None:
         db.session.execute(sa.insert(OutboxMessage.__table__), rows)
 
 
-def status_callback_url(row_id: int) -> str:
+def status_callback_url(row_id: int, base_url: str | None = None) -> str:
     """Where Twilio reports on this row: the row id travels in the address."""
-    return f"{current_app.config['PUBLIC_BASE_URL']}/sms/status?o={row_id}"
+    return f"{base_url or current_app.config['PUBLIC_BASE_URL']}/sms/status?o={row_id}"
 
 
 # Delivering --------------------------------------------------------------------------

@@ -36,14 +36,23 @@ def signed_by_twilio(view):
     return wrapped
 
 
-def _field(*names: str) -> str:
+def _field(*names: str, form=None) -> str:
     """The first of these form fields that is present and not empty, without NUL
     characters: PostgreSQL refuses them in text, and a 500 would make Twilio retry."""
+    form = request.form if form is None else form
     for name in names:
-        value = request.form.get(name)
+        value = form.get(name)
         if value:
             return value.replace("\x00", "")
     return ""
+
+
+def message_fields(form) -> tuple[str, str | None, str]:
+    """MessageSid, the sender as E.164 (None when it is not a phone number) and the text."""
+    sid = _field("MessageSid", "SmsSid", form=form).strip()[:64]
+    phone = inbound.normalise_phone(form.get("From"))
+    body = (form.get("Body") or "")[:MAX_BODY].replace("\x00", "")
+    return sid, phone, body
 
 
 def twiml(response: MessagingResponse | None = None) -> Response:
@@ -55,9 +64,7 @@ def twiml(response: MessagingResponse | None = None) -> Response:
 @public
 @signed_by_twilio
 def inbound_sms():
-    sid = _field("MessageSid", "SmsSid").strip()[:64]
-    phone = inbound.normalise_phone(request.form.get("From"))
-    body = (request.form.get("Body") or "")[:MAX_BODY].replace("\x00", "")
+    sid, phone, body = message_fields(request.form)
     if not sid or phone is None:
         log.info("sms inbound without sid or sender")
         return twiml()

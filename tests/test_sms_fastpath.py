@@ -1,0 +1,290 @@
+"""The incoming-text webhook's short way (engage.sms.fastpath), on PostgreSQL: it must
+give exactly the answers and leave exactly the rows the Flask view would, and hand
+everything else to the view without writing anything."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import psycopg
+import pytest
+import sqlalchemy as sa
+
+from engage.extensions import db
+from engage.models import Conversation, InboundMessage, Member, OutboxMessage, SignupConversation, SmsOptOut
+from engage.sms import fastpath, texts
+from tests.conftest import make_member
+from tests.test_sms_webhooks import BASE, OUR_NUMBER, TOKEN, FakeTwilio, new_sid, rendered, reply_texts
+
+FAST, SLOW = "+15105550401", "+15105550402"  # two parents alike: one texts each way
+STRANGER_FAST, STRANGER_SLOW = "+15105550491", "+15105550492"
+
+
+@pytest.fixture
+def app_config(database_url):
+    return {"TWILIO_AUTH_TOKEN": TOKEN, "PUBLIC_BASE_URL": BASE}
+
+
+@pytest.fixture
+def fast(app, database_url):
+    if not database_url.startswith("postgresql"):
+        pytest.skip("the short way is PostgreSQL's")
+    return app.extensions["engage.sms_fast_path"]
+
+
+@pytest.fixture
+def twilio(app):
+    return FakeTwilio(app)
+
+
+class Way:
+    """Sends texts through the short way or straight to the Flask view."""
+
+    def __init__(self, app, twilio, fast, *, short: bool):
+        self.app, self.twilio, self.fast, self.short = app, twilio, fast, short
+
+    def text(self, body: str, phone: str) -> list[str]:
+        saved = self.app.wsgi_app
+        if not self.short:
+            self.app.wsgi_app = self.fast.wsgi_app
+        try:
+            return reply_texts(self.twilio.text(body, phone=phone))
+        finally:
+            self.app.wsgi_app = saved
+
+
+def rewind_ack(phone: str, minutes: int = 61) -> None:
+    conv = db.session.scalar(sa.select(Conversation).where(Conversation.phone == phone))
+    if conv.last_ack_at is not None:
+        conv.last_ack_at = conv.last_ack_at - timedelta(minutes=minutes)
+        db.session.commit()
+
+
+def state(phone: str) -> dict:
+    """What a run of texts left behind for one number, without ids and times."""
+    db.session.expire_all()
+    conv = db.session.scalar(sa.select(Conversation).where(Conversation.phone == phone))
+    member = db.session.scalar(sa.select(Member).where(Member.phone == phone))
+    outbox = db.session.scalars(
+        sa.select(OutboxMessage).where(OutboxMessage.phone == phone).order_by(OutboxMessage.id)
+    ).all()
+    texts = db.session.scalars(
+        sa.select(InboundMessage).where(InboundMessage.conversation_id == conv.id).order_by(InboundMessage.id)
+    ).all()
+    return {
+        "conversation": (
+            conv.member_id == (member.id if member else None),
+            conv.needs_reply,
+            conv.handled_at is None,
+            conv.last_ack_at is not None,
+            conv.awaiting,
+            conv.last_message_at >= conv.last_inbound_at,
+        ),
+        "texts": [(t.body, t.intent) for t in texts],
+        "outbox": [
+            (
+                r.body,
+                r.kind,
+                r.locale,
+                r.status,
+                r.via,
+                r.attempts,
+                r.segments,
+                r.priority,
+                r.quiet_hours,
+                r.sender,
+                r.member_id == (member.id if member else None),
+                r.conversation_id == conv.id,
+                r.sent_at is not None,
+                r.due_at is not None,
+                r.expires_at,
+                r.provider_sid,
+            )
+            for r in outbox
+        ],
+    }
+
+
+def run(way: Way, phone: str, steps) -> list:
+    answers = []
+    for step in steps:
+        if step == "rewind":
+            rewind_ack(phone)
+        else:
+            answers.append(way.text(step, phone))
+    return answers
+
+
+@pytest.mark.parametrize(
+    ("members", "steps"),
+    [
+        pytest.param(True, ["Hola", "¿A qué hora?", "rewind", "¿Hay comida?", "HELP", "ayuda"], id="parent"),
+        pytest.param(True, ["STOP", "¿sigo aquí?", "AYUDA", "START", "gracias"], id="parent who stopped"),
+        pytest.param(False, ["hello?", "anyone?", "rewind", "hello again"], id="unknown number"),
+        pytest.param(False, ["STOP", "hello?", "rewind", "hello again"], id="unknown number that stopped"),
+    ],
+)
+def test_the_short_way_answers_and_stores_exactly_what_the_view_would(app, cast, twilio, fast, members, steps):
+    if members:
+        make_member(FAST, "Fátima", plan=cast.plan_a, locale="es")
+        make_member(SLOW, "Sofía", plan=cast.plan_a, locale="es")
+        db.session.commit()
+        numbers = (FAST, SLOW)
+    else:
+        numbers = (STRANGER_FAST, STRANGER_SLOW)
+    before = fast.handled
+    short = run(Way(app, twilio, fast, short=True), numbers[0], steps)
+    taken = fast.handled - before
+    long = run(Way(app, twilio, fast, short=False), numbers[1], steps)
+    assert fast.handled - before == taken  # the long way really was the long way
+    assert short == long
+    assert state(numbers[0]) == state(numbers[1])
+    # Every text but STOP and START (which always take the long way) went the short
+    # way, a number's very first text included.
+    plain = [s for s in steps if s not in ("rewind", "STOP", "START")]
+    assert taken == len(plain), (taken, plain)
+    if not members:
+        return
+    # The steps produced replies in Spanish (the parents' language), not nothing.
+    assert any(short), short
+
+
+def test_a_text_the_short_way_is_stored_once_with_its_reply_recorded_as_sent(app, cast, twilio, fast):
+    twilio.text("Hola", phone=cast.parent.phone)  # the conversation exists from here on
+    rewind_ack(cast.parent.phone)
+    before = fast.handled
+    sid = new_sid()
+    answer = reply_texts(twilio.text("¿Dónde es la reunión?", phone=cast.parent.phone, sid=sid))
+    assert fast.handled == before + 1
+    assert answer == [rendered(app, "es", texts.received, plan="AFH")]
+    stored = db.session.scalar(sa.select(InboundMessage).where(InboundMessage.message_sid == sid))
+    assert stored.body == "¿Dónde es la reunión?" and stored.intent is None
+    reply = db.session.scalars(sa.select(OutboxMessage).order_by(OutboxMessage.id.desc())).first()
+    assert (reply.status, reply.via, reply.attempts, reply.kind) == ("sent", "twiml", 1, "reply")
+    assert reply.body == answer[0]
+    # Twilio retries the same MessageSid: the view answers it as a duplicate, nothing more is stored.
+    again = twilio.text("¿Dónde es la reunión?", phone=cast.parent.phone, sid=sid)
+    assert reply_texts(again) == []
+    assert fast.handled == before + 1
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(InboundMessage)) == 2
+
+
+@pytest.mark.parametrize(
+    "setup",
+    ["awaiting an answer", "signing up", "a word", "no plan", "number changed hands"],
+)
+def test_what_the_short_way_does_not_know_goes_to_the_view(app, cast, twilio, fast, setup):
+    phone = cast.parent.phone
+    body = "Hola"
+    twilio.text("primero", phone=phone)
+    if setup == "awaiting an answer":
+        conv = db.session.scalar(sa.select(Conversation).where(Conversation.phone == phone))
+        conv.awaiting = "question:999"
+        db.session.commit()
+    elif setup == "signing up":
+        db.session.add(SignupConversation(phone=phone, step="name", locale="es", data={}))
+        db.session.commit()
+    elif setup == "a word":
+        body = "SÍ"
+    elif setup == "number changed hands":
+        # The conversation was with someone else who held the number before.
+        conv = db.session.scalar(sa.select(Conversation).where(Conversation.phone == phone))
+        conv.member_id = cast.parent_b.id
+        db.session.commit()
+    elif setup == "no plan":
+        member = db.session.get(Member, cast.parent.id)
+        member.plan_id = None
+        db.session.commit()
+    before = fast.handled
+    twilio.text(body, phone=phone)
+    assert fast.handled == before
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(InboundMessage).where(InboundMessage.body == body))
+
+
+def test_a_stop_that_lands_between_the_read_and_the_write_sends_the_text_the_long_way(
+    app, cast, twilio, fast, monkeypatch
+):
+    phone = cast.parent.phone
+    twilio.text("primero", phone=phone)
+    rewind_ack(phone)
+    real_now = fastpath.utcnow
+    done = []
+
+    def stop_in_between():
+        # Another delivery (a STOP from the same phone) commits after the short way read
+        # the conversation and before it writes.
+        if not done:
+            with app.app_context():
+                done.append(reply_texts(FakeTwilio(app).text("STOP", phone=phone)))
+        return real_now()
+
+    monkeypatch.setattr(fastpath, "utcnow", stop_in_between)
+    before = fast.handled
+    answer = reply_texts(twilio.text("¿sigue en pie?", phone=phone))
+    assert len(done[0]) == 1  # the STOP confirmation
+    assert answer == []  # nothing goes to a number that said STOP
+    assert fast.handled == before
+    assert db.session.get(SmsOptOut, phone) is not None
+    assert (
+        db.session.scalar(
+            sa.select(sa.func.count()).select_from(InboundMessage).where(InboundMessage.body == "¿sigue en pie?")
+        )
+        == 1
+    )
+
+
+def test_a_lost_database_connection_sends_the_text_the_long_way_and_the_next_reconnects(
+    app, cast, twilio, fast, database_url
+):
+    phone = cast.parent.phone
+    twilio.text("primero", phone=phone)
+    conn = fast._connection()
+    pid = conn.info.backend_pid
+    with db.engine.connect() as other:
+        other.execute(sa.text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+    before = fast.handled
+    twilio.text("segundo", phone=phone)
+    assert fast.handled == before  # answered by the view
+    twilio.text("tercero", phone=phone)
+    assert fast.handled == before + 1  # a new connection
+    bodies = db.session.scalars(sa.select(InboundMessage.body).order_by(InboundMessage.id)).all()
+    assert bodies == ["primero", "segundo", "tercero"]
+
+
+def test_a_bad_signature_is_refused_by_the_view_and_nothing_is_stored(app, cast, twilio, fast):
+    twilio.text("primero", phone=cast.parent.phone)
+    params = {"MessageSid": new_sid(), "From": cast.parent.phone, "To": OUR_NUMBER, "Body": "hola"}
+    response = twilio.client.post("/sms/inbound", data=params, headers={"X-Twilio-Signature": "bm8="})
+    assert response.status_code == 403
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(InboundMessage)) == 1
+
+
+def test_the_short_way_is_not_installed_without_postgresql_or_when_turned_off(database_url):
+    from engage import create_app
+
+    base = {"ENGAGE_ENV": "test", "TWILIO_AUTH_TOKEN": TOKEN, "PUBLIC_BASE_URL": BASE}
+    sqlite = create_app({**base, "SQLALCHEMY_DATABASE_URI": "sqlite://"})
+    assert "engage.sms_fast_path" not in sqlite.extensions
+    if database_url.startswith("postgresql"):
+        off = create_app({**base, "SQLALCHEMY_DATABASE_URI": database_url, "SMS_FAST_PATH": False})
+        assert "engage.sms_fast_path" not in off.extensions
+        no_token = create_app({**base, "SQLALCHEMY_DATABASE_URI": database_url, "TWILIO_AUTH_TOKEN": None})
+        assert "engage.sms_fast_path" not in no_token.extensions
+
+
+def test_a_thread_closes_its_connection_when_it_ends(app, fast):
+    import threading
+
+    seen = []
+
+    def use():
+        seen.append(fast._connection())
+
+    t = threading.Thread(target=use)
+    t.start()
+    t.join()
+    import gc
+
+    gc.collect()
+    assert seen[0].closed
+    assert isinstance(seen[0], psycopg.Connection)
