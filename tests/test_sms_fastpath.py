@@ -288,3 +288,16 @@ def test_a_thread_closes_its_connection_when_it_ends(app, fast):
     gc.collect()
     assert seen[0].closed
     assert isinstance(seen[0], psycopg.Connection)
+
+
+def test_the_short_way_knows_every_hook_that_may_take_a_plain_text(app):
+    """The short way answers free text and HELP itself when no sign-up is in progress and
+    the conversation awaits nothing. A new hook or handler that could take such a text
+    must be taught to it (engage.sms.fastpath) before it is added to this list."""
+    from engage.feedback.intake import question_hook
+    from engage.join.sms import carry_on
+    from engage.meetings.sms import needs_hook
+    from engage.sms import inbound, keywords
+
+    assert set(inbound.CONVERSATION_HOOKS) == {question_hook, needs_hook, carry_on}
+    assert None not in inbound.INTENT_HANDLERS and keywords.HELP not in inbound.INTENT_HANDLERS
