@@ -233,6 +233,7 @@ MATRIX = {
     ),
     "stipends.approve": ("POST", lambda c: f"/coordinator/stipends/{stipend_a(c)}/approve", PLAN_A_POST),
     "stipends.pay": ("GET", lambda c: f"/coordinator/stipends/{stipend_a(c)}/pay", PLAN_A_PAGE),
+    "stipends.change_amount": ("GET", lambda c: f"/coordinator/stipends/{stipend_a(c)}/amount", PLAN_A_PAGE),
     "stipends.totals": ("GET", lambda c: "/coordinator/stipends/totals", COORDINATORS),
     "stipends.w9": ("POST", lambda c: f"/coordinator/stipends/totals/{c.parent.id}/w9", PLAN_A_POST),
     "stipends.export": ("GET", lambda c: "/coordinator/stipends/export.csv", COORDINATORS),
@@ -297,6 +298,12 @@ MATRIX = {
     "feedback.theme_take": ("POST", lambda c: f"/coordinator/themes/{feedback_theme_a(c)}/take", PLAN_A_PAGE),
     "feedback.theme_decide": ("POST", lambda c: f"/coordinator/themes/{feedback_theme_a(c)}/decide", PLAN_A_PAGE),
     "feedback.theme_note": ("POST", lambda c: f"/coordinator/themes/{feedback_theme_a(c)}/note", PLAN_A_PAGE),
+    # Plan A's coordinator takes the input out (back to the theme); the admin then finds it out already.
+    "feedback.theme_take_out": (
+        "POST",
+        lambda c: f"/coordinator/themes/{feedback_theme_a(c)}/input/{feedback_input_a(c)}/take-out",
+        PLAN_A_POST,
+    ),
     "feedback.decision_list": ("GET", lambda c: "/coordinator/decisions", COORDINATORS),
     "feedback.decision_new": ("GET", lambda c: "/coordinator/decisions/new", COORDINATORS),
     "feedback.decision_edit": ("GET", lambda c: f"/coordinator/decisions/{decision_a(c)}", PLAN_A_PAGE),

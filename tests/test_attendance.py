@@ -187,3 +187,34 @@ def test_the_tally_takes_arrangement_status(app, cast):
     assert tally.unarranged_counts([meeting.id]) == {meeting.id: 3}
     assert tally.unarranged_counts([meeting.id], status_of) == {meeting.id: 2}
     assert tally.unarranged_counts([]) == {}
+
+
+# The folded name searches use ------------------------------------------------------------
+
+
+def test_search_name_follows_display_name_however_it_is_set(cast):
+    member = Member(display_name="  José  Pérez ", locale="es", source=MemberSource.WEB, plan=cast.plan_a)
+    assert member.search_name == "jose perez"
+    db.session.add(member)
+    db.session.commit()
+    member.display_name = "MARÍA ÁVILA-DÍAZ"
+    db.session.commit()
+    db.session.expire_all()
+    stored = db.session.scalar(sa.select(Member).where(Member.search_name == "maria avila-diaz"))
+    assert stored.id == member.id
+    stored.display_name = None  # as when a parent deletes their account
+    db.session.commit()
+    assert db.session.scalar(sa.select(Member.search_name).where(Member.id == member.id)) is None
+    assert cast.parent.search_name == "paloma parent"
+
+
+def test_a_walk_in_and_a_known_member_without_a_name_get_a_search_name(cast):
+    meeting = make_meeting(cast.committee_a, days=0.1)
+    added = attendance.add_walk_in(meeting, "Ｒｏｓａ Díaz", None, "es", cast.coord_a)
+    nameless = make_member("+15595550143", None, plan=cast.plan_a)
+    db.session.commit()
+    attendance.add_walk_in(meeting, "Íñigo", "(559) 555-0143", "es", cast.coord_a)
+    db.session.commit()
+    names = dict(db.session.execute(sa.select(Member.id, Member.search_name)).all())
+    assert names[added.member.id] == "rosa diaz"
+    assert names[nameless.id] == "inigo"

@@ -7,6 +7,7 @@ import csv
 import io
 from datetime import timedelta
 from decimal import Decimal
+from html import unescape
 
 import pytest
 import sqlalchemy as sa
@@ -262,6 +263,21 @@ def test_the_meeting_page_groups_replies_and_tallies_needs(app, cast, client):
         assert f"/coordinator/meetings/{meeting.id}{link}" in page
 
 
+def test_the_meeting_page_shows_the_preparation_time_stipend(app, cast, client):
+    cast.committee_a.stipend_prep_amount = Decimal("15")
+    own = make_meeting(cast.committee_a, days=3, stipend_amount=Decimal("50"), stipend_prep_amount=Decimal("25.50"))
+    policy = make_meeting(cast.committee_a, days=4)
+    neither = make_meeting(cast.committee_b, days=4)
+    login(client, cast.coord_a)
+    page = client.get(f"/coordinator/meetings/{own.id}").get_data(as_text=True)
+    assert "Preparation-time stipend for this meeting: $25.50 for each parent." in page
+    page = client.get(f"/coordinator/meetings/{policy.id}").get_data(as_text=True)
+    assert "Preparation-time stipend: $15.00 for each parent, from the committee's policy." in unescape(page)
+    login(client, cast.coord_b)
+    page = client.get(f"/coordinator/meetings/{neither.id}").get_data(as_text=True)
+    assert "Preparation-time stipend" not in page
+
+
 def test_the_meeting_page_makes_the_same_number_of_queries_however_many_replies(app, cast, client, count_queries):
     meeting = make_meeting(cast.committee_a, days=0.1)
     login(client, cast.coord_a)
@@ -486,6 +502,54 @@ def test_check_in_search_undo_and_the_count(app, cast, client):
     assert "Rosa Díaz is no longer checked in." in page
     assert "1 here of 2 expected" in page
     assert len(audits("meeting.check_in_undone")) == 1
+
+
+@pytest.mark.parametrize(
+    "typed, found",
+    [
+        ("diaz", ["Rosa Díaz"]),
+        ("DÍAZ", ["Rosa Díaz"]),
+        ("MARIA", ["María López", "Ana_María Cruz"]),
+        ("jose", ["José Pérez", "Josefina Ávila"]),
+        ("jose perez", ["José Pérez"]),
+        ("perez, jose", ["José Pérez"]),
+        ("ＡＶＩＬＡ", ["Josefina Ávila"]),  # full-width letters, as some phones type them
+        ("ana_m", ["Ana_María Cruz"]),  # _ is a letter here, not "any character"
+        ("a%z", []),  # % too
+        ("r_sa", []),
+        ("陳偉", ["陳偉"]),
+        ("bernard", []),  # another plan's member
+        ("borrado", []),  # a deleted member
+    ],
+)
+def test_check_in_finds_people_not_invited_whatever_the_accents_and_case(app, cast, client, typed, found):
+    meeting = make_meeting(cast.committee_a, days=0.05)
+    for n, name in enumerate(["Rosa Díaz", "María López", "José Pérez", "Josefina Ávila", "Ana_María Cruz", "陳偉"]):
+        person(cast, 10 + n, name=name)
+    person(cast, 20, name="Bernard Díaz", plan=cast.plan_b)
+    person(cast, 21, name="Borrado Díaz", deleted_at=utcnow())
+    login(client, cast.coord_a)
+    url = f"/coordinator/meetings/{meeting.id}/check-in"
+    page = client.get(url, query_string={"q": typed}).get_data(as_text=True)
+    names = ["Rosa Díaz", "María López", "José Pérez", "Josefina Ávila", "Ana_María Cruz", "陳偉"]
+    names += ["Bernard Díaz", "Borrado Díaz"]
+    assert [n for n in names if n in page] == found
+
+
+def test_the_search_of_people_not_invited_is_one_query_however_many_match(app, cast, client, count_queries):
+    meeting = make_meeting(cast.committee_a, days=0.05)
+    person(cast, 1, name="Rosa Díaz")
+    login(client, cast.coord_a)
+    url = f"/coordinator/meetings/{meeting.id}/check-in?q=diaz"
+    client.get(url)
+    with count_queries() as few:
+        client.get(url)
+    for n in range(2, 30):
+        person(cast, n, name=f"Díaz {n}")
+    with count_queries() as many:
+        page = client.get(url).get_data(as_text=True)
+    assert many.count == few.count
+    assert page.count("Díaz") >= 10
 
 
 def test_a_walk_in_is_added_and_checked_in(app, cast, client):

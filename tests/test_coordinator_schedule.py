@@ -26,7 +26,7 @@ from engage.models import (
     ReplyStatus,
     utcnow,
 )
-from tests.conftest import login, make_member, post_form
+from tests.conftest import csrf_token, login, make_member, post_form
 from tests.meeting_factories import make_meeting
 
 PACIFIC = ZoneInfo("America/Los_Angeles")
@@ -596,3 +596,226 @@ def test_odd_input_is_answered_with_the_form_not_an_error(app, cast, client, val
     for url, names in forms.items():
         response = post_form(client, url, dict.fromkeys(names, value), token_from="/coordinator/committees")
         assert response.status_code in (200, 302), (url, response.status_code)
+
+
+# Another meeting the same day: a warning, never a refusal ------------------------------------------
+
+
+def local(day: date, hour: int, minute: int = 0) -> datetime:
+    return datetime(day.year, day.month, day.day, hour, minute, tzinfo=PACIFIC).astimezone(UTC)
+
+
+def readable(html: str) -> str:
+    import html as html_module
+
+    return html_module.unescape(html).replace("\u202f", " ")
+
+
+@pytest.fixture
+def finance(cast):
+    """A second committee of plan A."""
+    from engage.models import Committee
+
+    committee = Committee(plan=cast.plan_a, slug="alameda-finance", name={"en": "Finance Committee"}, description={})
+    db.session.add(committee)
+    db.session.commit()
+    return committee
+
+
+def test_a_meeting_on_a_day_the_plan_already_meets_is_added_with_a_warning(app, cast, client, finance):
+    day = in_days(20)
+    make_meeting(cast.committee_a, starts_at=local(day, 10))
+    make_meeting(finance, starts_at=local(day, 13, 30))
+    # Not named: cancelled, another plan's, and 23:30 the evening before (the same day in UTC).
+    make_meeting(finance, starts_at=local(day, 9), status=MeetingStatus.CANCELLED)
+    make_meeting(cast.committee_b, starts_at=local(day, 11))
+    make_meeting(finance, starts_at=local(day - timedelta(days=1), 23, 30))
+    login(client, cast.coord_a)
+    url = f"/coordinator/committees/{cast.committee_a.id}/meetings/new"
+    response = post_form(client, url, meeting_form(day=day.isoformat(), at="18:00"))
+    assert response.status_code == 302
+    html = readable(client.get(response.headers["Location"]).get_data(as_text=True))
+    assert "Meeting added" in html
+    assert (
+        "This meeting is on the same day as 2 other meetings of the plan: "
+        "Children's Committee at 10:00 AM; Finance Committee at 1:30 PM." in html
+    )
+    assert "flash-warning" in html
+    assert "9:00 AM" not in html and "11:00 AM" not in html and "11:30 PM" not in html
+    assert db.session.scalar(sa.select(sa.func.count(Meeting.id))) == 6
+
+    # Another day: no warning.
+    response = post_form(client, url, meeting_form(day=(day + timedelta(days=2)).isoformat()))
+    html = readable(client.get(response.headers["Location"]).get_data(as_text=True))
+    assert "Meeting added" in html and "same day" not in html
+
+
+def test_moving_a_meeting_onto_a_day_the_plan_meets_warns_after_saving(app, cast, client, finance):
+    day = in_days(20)
+    make_meeting(finance, starts_at=local(day, 10))
+    meeting = make_meeting(cast.committee_a, starts_at=local(day + timedelta(days=3), 18))
+    login(client, cast.coord_a)
+    url = f"/coordinator/meetings/{meeting.id}/edit"
+    # Changing details only says nothing about other meetings.
+    response = post_form(client, url, edit_data(meeting, location_name="Biblioteca"))
+    assert "same day" not in readable(client.get(response.headers["Location"]).get_data(as_text=True))
+
+    response = post_form(client, url, edit_data(meeting, day=day.isoformat(), at="17:00"))
+    assert response.status_code == 302
+    html = readable(client.get(response.headers["Location"]).get_data(as_text=True))
+    assert "The meeting has moved to" in html
+    assert "This meeting is on the same day as another meeting of the plan: Finance Committee at 10:00 AM." in html
+    db.session.expire_all()
+    assert db.session.get(Meeting, meeting.id).starts_at == local(day, 17)
+
+    # Moving it again within that day: the meeting itself is not "another meeting".
+    response = post_form(client, url, edit_data(db.session.get(Meeting, meeting.id), at="19:00"))
+    html = readable(client.get(response.headers["Location"]).get_data(as_text=True))
+    assert "Finance Committee at 10:00 AM" in html and "Children's Committee at" not in html
+
+
+def second_tuesdays(year: int, months) -> list[date]:
+    firsts = [date(year, m, 1) for m in months]
+    return [d + timedelta(days=(1 - d.weekday()) % 7 + 7) for d in firsts]
+
+
+def test_a_schedule_preview_lists_the_dates_the_plan_already_meets_on(app, cast, client, finance, count_queries):
+    year = datetime.now(PACIFIC).year + 1
+    jan, apr, jul, oct_ = second_tuesdays(year, (1, 4, 7, 10))
+    make_meeting(finance, starts_at=local(jan, 10))
+    make_meeting(finance, starts_at=local(jul, 9, 15))
+    make_meeting(cast.committee_a, starts_at=local(jul, 12))
+    make_meeting(cast.committee_b, starts_at=local(apr, 18))  # another plan's
+    login(client, cast.coord_a)
+    url = f"/coordinator/committees/{cast.committee_a.id}/schedule"
+    data = {**schedule_form(date(year, 1, 1)), "action": "preview"}
+    data["csrf_token"] = csrf_token(client, url)
+    with count_queries() as few:
+        response = client.post(url, data=data)
+    html = readable(response.get_data(as_text=True))
+    assert "4 meetings will be added" in html
+    assert "2 of these days already have another meeting of the plan. You can still add them all." in html
+    assert "Same day as: Finance Committee at 10:00 AM" in html
+    assert "Same day as: Finance Committee at 9:15 AM; Children's Committee at 12:00 PM" in html
+    assert html.count("Same day as:") == 2
+    assert "Bayview" not in html
+    # The button to add them is still there: it is a warning.
+    assert 'value="create"' in html
+
+    # Twelve monthly meetings and more meetings to compare with: the same number of queries.
+    for month in (2, 3, 5, 6, 8):
+        make_meeting(finance, starts_at=local(second_tuesdays(year, [month])[0], 8))
+    monthly = {**data, "every_months": "1", "count": "12"}
+    with count_queries() as many:
+        response = client.post(url, data=monthly)
+    html = readable(response.get_data(as_text=True))
+    assert "12 meetings will be added" in html
+    assert "7 of these days already have another meeting of the plan." in html
+    assert many.count == few.count
+
+    # Adding them goes ahead.
+    response = client.post(url, data={**data, "action": "create"})
+    assert response.status_code == 302
+    assert db.session.scalar(sa.select(sa.func.count(Meeting.id)).where(Meeting.series_id.is_not(None))) == 4
+
+
+def test_same_day_asks_one_query_for_any_number_of_days(app, cast, finance, count_queries):
+    from engage.meetings import schedule as service
+
+    days = [in_days(n) for n in (20, 21, 40, 90, 200)]
+    for n, day in enumerate(days):
+        make_meeting(finance, starts_at=local(day, 9 + n))
+    wanted = [local(day, 18) for day in days] + [local(in_days(22), 18)]
+    plan_id = cast.plan_a.id
+    with count_queries() as queries:
+        found = service.same_day(plan_id, wanted)
+    assert queries.count == 1
+    assert sorted(found) == days
+    assert [m.starts_at for m in found[days[2]]] == [local(days[2], 11)]
+    assert service.same_day(cast.plan_b.id, wanted) == {}
+    assert service.same_day(cast.plan_a.id, []) == {}
+
+
+# A preparation-time stipend for one meeting --------------------------------------------------------
+
+
+def test_a_meeting_can_set_its_own_preparation_time_stipend(app, cast, client):
+    from engage.supports import stipends
+
+    cast.committee_a.stipend_prep_amount = Decimal("15")
+    db.session.commit()
+    login(client, cast.coord_a)
+    url = f"/coordinator/committees/{cast.committee_a.id}/meetings/new"
+    html = readable(client.get(url).get_data(as_text=True))
+    assert 'name="stipend_prep_amount"' in html
+    assert "Leave empty to use the committee's amount: $15.00." in html
+    assert post_form(client, url, meeting_form(stipend_prep_amount="25.50")).status_code == 302
+    assert post_form(client, url, meeting_form(day=in_days(30).isoformat(), stipend_prep_amount="")).status_code == 302
+    own, blank = db.session.scalars(sa.select(Meeting).order_by(Meeting.starts_at)).all()
+    assert own.stipend_prep_amount == Decimal("25.50")
+    assert blank.stipend_prep_amount is None
+    assert stipends.policy(own).prep_amount == Decimal("25.50")
+    assert stipends.policy(blank).prep_amount == Decimal("15.00")
+
+
+def test_the_hint_says_when_the_committee_has_no_preparation_amount(app, cast, client):
+    login(client, cast.coord_a)
+    html = readable(client.get(f"/coordinator/committees/{cast.committee_a.id}/meetings/new").get_data(as_text=True))
+    assert "Leave empty to use the committee's amount. The committee has none set." in html
+
+
+@pytest.mark.parametrize(
+    "value, message",
+    [
+        ("-1", "Please enter an amount from $0 to $1,000."),
+        ("1000.01", "Please enter an amount from $0 to $1,000."),
+        ("12.345", "Please enter an amount in dollars and cents, like 12.50."),
+        ("NaN", "Please enter an amount from $0 to $1,000."),
+        ("sNaN", "Please enter an amount from $0 to $1,000."),
+        ("Infinity", "Please enter an amount from $0 to $1,000."),
+        ("lots", "Not a valid decimal value."),
+    ],
+)
+@pytest.mark.parametrize("name", ["stipend_prep_amount", "stipend_amount"])
+def test_what_a_stipend_amount_needs(app, cast, client, name, value, message):
+    login(client, cast.coord_a)
+    url = f"/coordinator/committees/{cast.committee_a.id}/meetings/new"
+    response = post_form(client, url, meeting_form(**{name: value}))
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    assert message in html
+    assert f'aria-describedby="{name}-hint {name}-error"' in html
+    assert 'value="Centro Comunitario"' in html
+    assert db.session.scalar(sa.select(sa.func.count(Meeting.id))) == 0
+
+
+def test_changing_the_preparation_stipend_is_audited_and_blank_goes_back_to_the_policy(app, cast, client):
+    meeting = make_meeting(cast.committee_a, days=12, stipend_amount=Decimal("50"))
+    login(client, cast.coord_a)
+    url = f"/coordinator/meetings/{meeting.id}/edit"
+    assert 'name="stipend_prep_amount" step="any" type="number" value=""' in client.get(url).get_data(as_text=True)
+    assert post_form(client, url, edit_data(meeting, stipend_prep_amount="20")).status_code == 302
+    db.session.expire_all()
+    assert db.session.get(Meeting, meeting.id).stipend_prep_amount == Decimal("20.00")
+    html = client.get(url).get_data(as_text=True)
+    assert 'value="20.00"' in html
+    assert post_form(client, url, edit_data(meeting, stipend_prep_amount="20.00")).status_code == 302
+    assert post_form(client, url, edit_data(meeting, stipend_prep_amount="")).status_code == 302
+    db.session.expire_all()
+    assert db.session.get(Meeting, meeting.id).stipend_prep_amount is None
+    events = db.session.scalars(
+        sa.select(AuditEvent).where(AuditEvent.action == "meeting.changed").order_by(AuditEvent.id)
+    ).all()
+    # The first save also brought the form's other details; the same amount again is no change.
+    assert len(events) == 2
+    assert "stipend_prep_amount" in events[0].detail["fields"]
+    assert events[1].detail["fields"] == ["stipend_prep_amount"]
+
+
+def test_a_schedule_gives_each_meeting_the_preparation_stipend(app, cast, client):
+    login(client, cast.coord_a)
+    year = datetime.now(PACIFIC).year + 1
+    url = f"/coordinator/committees/{cast.committee_a.id}/schedule"
+    data = {**schedule_form(date(year, 1, 1), stipend_prep_amount="10"), "action": "create"}
+    assert post_form(client, url, data).status_code == 302
+    assert set(db.session.scalars(sa.select(Meeting.stipend_prep_amount))) == {Decimal("10.00")}

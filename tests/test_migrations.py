@@ -38,3 +38,78 @@ def test_upgrade_and_downgrade_from_empty_on_sqlite(tmp_path):
 def test_the_cli_check_finds_nothing_to_generate(runner, app):
     result = runner.invoke(args=["db", "check"])
     assert result.exit_code == 0, result.output
+
+
+def test_0007_folds_the_names_of_members_already_there_and_can_be_undone(app, database_url):
+    """members.search_name: added with its index, filled for existing rows with the same
+    fold the model uses, and dropped again by the downgrade. Runs on every test database."""
+    import sqlalchemy as sa
+
+    from engage.models import utcnow
+    from engage.models.members import search_name_for
+
+    members = sa.table(
+        "members",
+        sa.column("id", sa.Integer),
+        sa.column("display_name", sa.String),
+        sa.column("phone", sa.String),
+        sa.column("locale", sa.String),
+        sa.column("child_age_groups", sa.JSON),
+        sa.column("source", sa.String),
+        sa.column("sms_status", sa.String),
+        sa.column("participation", sa.JSON),
+        sa.column("needs", sa.JSON),
+        sa.column("session_version", sa.Integer),
+        sa.column("created_at", sa.DateTime(timezone=True)),
+    )
+    names = ["Rosa Díaz", "MARÍA LÓPEZ", "Ｊｏｓé", "陳偉", None, "ß" * 80]
+
+    def columns() -> set[str]:
+        with db.engine.connect() as conn:
+            inspector = sa.inspect(conn)
+            found = {c["name"] for c in inspector.get_columns("members")}
+            found |= {i["name"] for i in inspector.get_indexes("members")}
+            return found
+
+    db.session.remove()
+    downgrade(revision="0006")
+    try:
+        assert "search_name" not in columns()
+        with db.engine.begin() as conn:
+            conn.execute(
+                members.insert(),
+                [
+                    dict(
+                        id=i + 1,
+                        display_name=name,
+                        phone=f"+1559555{i:04d}",
+                        locale="es",
+                        child_age_groups=[],
+                        source="web",
+                        sms_status="active",
+                        participation=[],
+                        needs={},
+                        session_version=1,
+                        created_at=utcnow(),
+                    )
+                    for i, name in enumerate(names)
+                ],
+            )
+        upgrade(revision="0007")
+        assert {"search_name", "ix_members_search_name"} <= columns()
+        with db.engine.connect() as conn:
+            stored = dict(conn.execute(sa.text("SELECT id, search_name FROM members ORDER BY id")).all())
+        assert stored == {i + 1: search_name_for(name) for i, name in enumerate(names)}
+        assert [stored[1], stored[2], stored[3], stored[4], stored[5]] == [
+            "rosa diaz",
+            "maria lopez",
+            "jose",
+            "陳偉",
+            None,
+        ]
+        assert stored[6] == "ss" * 80  # longer than the name itself: the column has room
+        downgrade(revision="0006")
+        assert "search_name" not in columns() and "ix_members_search_name" not in columns()
+    finally:
+        upgrade()
+    assert diff(app) == []

@@ -88,6 +88,17 @@ def test_the_policy_page_saves_amounts_and_methods_and_audits(client, cast):
     assert "Please tick at least one way of paying." in page
 
 
+@pytest.mark.parametrize("amount", ["sNaN", "NaN", "Infinity", "-Infinity", "1e999"])
+def test_the_policy_page_refuses_amounts_that_are_not_numbers_with_a_message(client, cast, amount):
+    login(client, cast.coord_a)
+    url = f"/coordinator/committees/{cast.committee_a.id}/stipend-policy"
+    response = post_form(client, url, {"stipend_amount": amount, "stipend_methods": ["check"]})
+    assert response.status_code == 200
+    assert "Please enter an amount from $0 to $" in response.get_data(as_text=True)
+    db.session.expire_all()
+    assert cast.committee_a.stipend_amount is None
+
+
 def test_prepare_approve_and_pay_from_the_list(client, cast):
     set_policy(cast.committee_a, "50", "10")
     meeting = past_meeting(cast.committee_a)

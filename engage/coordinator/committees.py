@@ -14,11 +14,17 @@ from sqlalchemy.orm import joinedload
 from engage.auth.services import audit
 from engage.coordinator import bp
 from engage.coordinator.inbox import visible_committees
-from engage.coordinator.meeting_forms import AddSeatForm, CommitteeSettingsForm, EditSeatForm, SearchForm
+from engage.coordinator.meeting_forms import (
+    AddSeatForm,
+    CommitteeSettingsForm,
+    EditSeatForm,
+    SearchForm,
+    apply_changes,
+)
 from engage.extensions import db
 from engage.i18n import any_version
 from engage.meetings import rosters
-from engage.meetings.schedule import local_to_utc, zone
+from engage.meetings.schedule import local_day, local_to_utc
 from engage.models import Committee, CommitteeMembership, Meeting, MeetingStatus, RosterRole, RosterStatus, utcnow
 from engage.security import allow, require_plan
 
@@ -62,7 +68,7 @@ def next_meetings(committee_ids: list[int]) -> dict[int, Meeting]:
 
 def to_date(value) -> date | None:
     """A stored term boundary (UTC) as the local day it stands for."""
-    return value.astimezone(zone()).date() if value is not None else None
+    return local_day(value) if value is not None else None
 
 
 def to_stored(day: date | None):
@@ -91,14 +97,14 @@ def committee(committee_id: int):
     committee = committee_or_404(committee_id)
     form = CommitteeSettingsForm(obj=committee)
     if form.validate_on_submit():
-        changes = {}
-        for name in ("min_members", "max_members", "consumer_majority"):
-            new = getattr(form, name).data
-            if name == "consumer_majority":
-                new = bool(new)
-            if getattr(committee, name) != new:
-                changes[name] = [getattr(committee, name), new]
-                setattr(committee, name, new)
+        changes = apply_changes(
+            committee,
+            {
+                "min_members": form.min_members.data,
+                "max_members": form.max_members.data,
+                "consumer_majority": bool(form.consumer_majority.data),
+            },
+        )
         if changes:
             audit(current_user, "committee.roster_rules_changed", committee, changes=changes)
         db.session.commit()

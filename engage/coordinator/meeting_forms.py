@@ -27,7 +27,7 @@ from wtforms import validators as v
 from wtforms.fields.choices import SelectChoice
 
 from engage.forms import BaseForm, max_length, optional, required, url
-from engage.i18n import language_name
+from engage.i18n import fmt_money, language_name
 from engage.meetings.rosters import ROLE_LABELS, STATUS_LABELS
 from engage.meetings.schedule import zone
 from engage.members.vocab import INTERPRETER_LANGUAGES
@@ -63,6 +63,8 @@ EVERY_MONTHS = {
     12: _l("every year"),
 }
 BODY_MAX = 20000
+MAX_STIPEND = Decimal(1000)
+STIPEND_RANGE_MESSAGE = _l("Please enter an amount from $0 to $1,000.")
 
 
 def number_range(low: int, high: int):
@@ -76,6 +78,51 @@ def _no_control_characters(value):
     if not isinstance(value, str):
         return value
     return "".join(ch for ch in value if ch in "\n\t" or unicodedata.category(ch) != "Cc")
+
+
+def dollars_and_cents(form, field):
+    """A real amount with at most two decimals ("12.50"; not "12.345", "NaN" or "Infinity")."""
+    value = field.data
+    if value is None:
+        return
+    if not value.is_finite():
+        raise v.StopValidation(STIPEND_RANGE_MESSAGE)
+    if value.normalize().as_tuple().exponent < -2:
+        raise v.StopValidation(_l("Please enter an amount in dollars and cents, like 12.50."))
+
+
+def stipend_validators() -> list:
+    """Optional, dollars and cents, from $0 to $1,000."""
+    return [
+        optional(),
+        dollars_and_cents,
+        v.NumberRange(min=Decimal(0), max=MAX_STIPEND, message=STIPEND_RANGE_MESSAGE),
+    ]
+
+
+# Form data to and from models ---------------------------------------------------------
+
+
+def per_language(form, name: str, locales: list[str]) -> dict:
+    """What was typed in the ``<name>_<locale>`` fields, ``{locale: text}``, empty ones left out."""
+    return {loc: form[f"{name}_{loc}"].data for loc in locales if form[f"{name}_{loc}"].data}
+
+
+def per_language_data(name: str, values: dict | None, locales: list[str]) -> dict:
+    """A stored ``{locale: text}`` as form data for the ``<name>_<locale>`` fields."""
+    return {f"{name}_{loc}": (values or {}).get(loc, "") for loc in locales}
+
+
+def apply_changes(obj, values: dict) -> dict[str, list]:
+    """Set each attribute of ``obj`` whose value differs from ``values``; returns
+    ``{name: [old, new]}`` for those, in the order of ``values`` (for the audit log)."""
+    changes = {}
+    for name, new in values.items():
+        old = getattr(obj, name)
+        if old != new:
+            changes[name] = [old, new]
+            setattr(obj, name, new)
+    return changes
 
 
 class Form(BaseForm):
@@ -193,12 +240,15 @@ class MeetingDetailsForm(Form):
     meals = BooleanField(_l("A meal or snacks"))
     stipend_amount = DecimalField(
         _l("Payment for each parent's time (US dollars)"),
-        [
-            optional(),
-            v.NumberRange(min=Decimal(0), max=Decimal(1000), message=_l("Please enter an amount from $0 to $1,000.")),
-        ],
+        stipend_validators(),
         places=2,
         description=_l("For example 50. Leave empty if there is none."),
+    )
+    stipend_prep_amount = DecimalField(
+        _l("Preparation-time stipend for this meeting (US dollars)"),
+        stipend_validators(),
+        places=2,
+        # Its hint names the committee's own amount: the views call set_prep_hint.
     )
 
     def validate(self, extra_validators=None) -> bool:
@@ -215,18 +265,27 @@ class MeetingDetailsForm(Form):
             ok = False
         return ok
 
-    def localized(self, name: str, locales: list[str]) -> dict:
-        return {loc: self[f"{name}_{loc}"].data for loc in locales if self[f"{name}_{loc}"].data}
+    def set_prep_hint(self, committee) -> None:
+        """Show the committee's preparation-time amount, used when the field is left empty."""
+        if committee.stipend_prep_amount is None:
+            self.stipend_prep_amount.description = _l(
+                "Leave empty to use the committee's amount. The committee has none set."
+            )
+        else:
+            self.stipend_prep_amount.description = _l(
+                "Leave empty to use the committee's amount: %(amount)s.",
+                amount=fmt_money(committee.stipend_prep_amount),
+            )
 
     def fields(self, locales: list[str]) -> dict:
         """What engage.meetings.schedule.create_meeting copies onto a meeting."""
         return {
             "duration_minutes": self.duration_minutes.data,
             "format": MeetingFormat(self.format.data),
-            "title": self.localized("title", locales),
+            "title": per_language(self, "title", locales),
             "location_name": self.location_name.data or None,
             "address": self.address.data or None,
-            "accessibility_notes": self.localized("accessibility_notes", locales),
+            "accessibility_notes": per_language(self, "accessibility_notes", locales),
             "online_url": self.online_url.data or None,
             "capacity": self.capacity.data,
             "childcare": bool(self.childcare.data),
@@ -234,11 +293,12 @@ class MeetingDetailsForm(Form):
             "transport": bool(self.transport.data),
             "meals": bool(self.meals.data),
             "stipend_amount": self.stipend_amount.data,
+            "stipend_prep_amount": self.stipend_prep_amount.data,
         }
 
     @staticmethod
     def data_from(meeting, locales: list[str]) -> dict:
-        data = {
+        return {
             "duration_minutes": meeting.duration_minutes,
             "format": meeting.format.value,
             "location_name": meeting.location_name,
@@ -250,11 +310,10 @@ class MeetingDetailsForm(Form):
             "transport": meeting.transport,
             "meals": meeting.meals,
             "stipend_amount": meeting.stipend_amount,
+            "stipend_prep_amount": meeting.stipend_prep_amount,
+            **per_language_data("title", meeting.title, locales),
+            **per_language_data("accessibility_notes", meeting.accessibility_notes, locales),
         }
-        for loc in locales:
-            data[f"title_{loc}"] = (meeting.title or {}).get(loc, "")
-            data[f"accessibility_notes_{loc}"] = (meeting.accessibility_notes or {}).get(loc, "")
-        return data
 
 
 YEARS_AHEAD = 5  # meetings are planned at most this far ahead

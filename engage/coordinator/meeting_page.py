@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import csv
 import io
-import unicodedata
 from dataclasses import dataclass
 from datetime import datetime, time
 from decimal import Decimal
@@ -54,6 +53,7 @@ from engage.models import (
 from engage.models.plans import organisation_plans
 from engage.partner.roster import _cell
 from engage.security import allow, require_plan, visible_plan_ids
+from engage.text import fold
 
 PER_PAGE = 30
 # How many names the invitation preview lists before "and N more".
@@ -565,12 +565,6 @@ def meeting_invite(meeting_id: int):
 # Check-in ----------------------------------------------------------------------------------
 
 
-def fold(text: str) -> str:
-    """Lower case without accents, so "jose" finds "José"."""
-    decomposed = unicodedata.normalize("NFKD", text)
-    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
-
-
 class WalkInForm(BaseForm):
     name = StringField(_l("Name"), [required(), max_length(80)])
     phone = StringField(
@@ -613,7 +607,7 @@ def _check_in_rows(meeting: Meeting, q: str):
     for member_id, att in here.items():
         if member_id not in people and att.member.deleted_at is None:
             people[member_id] = Row(att.member, None, att)
-    words = fold(q).split()
+    words = [word for word in map(fold, q.split()) if word]
     if words:
         people = {k: row for k, row in people.items() if _matches(words, row.member)}
     coming, others = [], []
@@ -621,19 +615,18 @@ def _check_in_rows(meeting: Meeting, q: str):
         (coming if row.here or row.status == ReplyStatus.YES else others).append(row)
     found: list[Member] = []
     if len("".join(words)) >= 2:
-        # People of the plan who were not invited: the database narrows by each word as
-        # typed, then accents and case are folded here.
+        # People of the plan who were not invited, matched on their stored folded name
+        # (Member.search_name), so accents and case do not matter on any database.
         known = {r.member_id for r in rows} | set(here)
         query = sa.select(Member).where(
             Member.plan_id == meeting.committee.plan_id,
             Member.deleted_at.is_(None),
             Member.id.not_in(known) if known else sa.true(),
         )
-        for word in q.split():
-            pattern = "%" + word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-            query = query.where(Member.display_name.ilike(pattern, escape="\\"))
-        candidates = db.session.scalars(query.order_by(Member.display_name, Member.id).limit(OTHERS_LIMIT * 5))
-        found = [m for m in candidates if _matches(words, m)][:OTHERS_LIMIT]
+        for word in words:
+            # LIKE '%word%', with % and _ typed by the user matched as themselves.
+            query = query.where(Member.search_name.contains(word, autoescape=True))
+        found = list(db.session.scalars(query.order_by(Member.search_name, Member.id).limit(OTHERS_LIMIT)))
     return coming, others, found, len(here), expected
 
 

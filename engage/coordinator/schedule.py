@@ -24,13 +24,15 @@ from engage.coordinator.committees import committee_or_404
 from engage.coordinator.meeting_forms import (
     OneMeetingForm,
     ScheduleForm,
+    apply_changes,
     cancel_form,
     document_form,
+    per_language,
     today_local,
     with_languages,
 )
 from engage.extensions import db
-from engage.i18n import current_locale, format_locale, language_name, locales
+from engage.i18n import any_version, current_locale, fmt_time, format_locale, language_name, locales
 from engage.meetings import documents, replies
 from engage.meetings import schedule as service
 from engage.members.vocab import INTERPRETER_LANGUAGES
@@ -78,6 +80,36 @@ def local_parts(value: datetime) -> tuple:
     return local.date(), local.time().replace(second=0, microsecond=0)
 
 
+def same_day_names(others: list[Meeting]) -> str:
+    """The other meetings on a day, by committee and time: "Finance Committee at 10:00 AM; ..."."""
+    return "; ".join(
+        # TRANSLATORS: another meeting on the same day, e.g. "Children's Committee at 6:00 PM".
+        _("%(committee)s at %(time)s", committee=any_version(m.committee.name), time=fmt_time(m.starts_at))
+        for m in others
+    )
+
+
+def same_day_warning(others: list[Meeting]) -> str:
+    """A warning, not a refusal: the plan already meets that day."""
+    return ngettext(
+        "This meeting is on the same day as another meeting of the plan: %(meetings)s.",
+        "This meeting is on the same day as %(num)d other meetings of the plan: %(meetings)s.",
+        len(others),
+        meetings=same_day_names(others),
+    )
+
+
+def same_day_preview(committee: Committee, dates: list[datetime]) -> dict[datetime, str]:
+    """For a schedule's preview: each date the plan already meets on, with those meetings."""
+    clashes = service.same_day(committee.plan_id, dates)
+    found = {}
+    for when in dates:
+        others = clashes.get(service.local_day(when))
+        if others:
+            found[when] = same_day_names(others)
+    return found
+
+
 def coming_count(meeting: Meeting) -> int:
     """People who said yes or wait for a place: they are texted when it changes."""
     return db.session.scalar(
@@ -98,16 +130,22 @@ def meeting_new(committee_id: int):
     langs = locales()
     form = with_languages(OneMeetingForm, langs)()
     form.at.description = zone_name()
+    form.set_prep_hint(committee)
     if form.validate_on_submit():
         starts = service.local_to_utc(form.day.data, form.at.data)
         if starts <= utcnow():
             form.day.errors.append(_("Please choose a day and time that have not passed yet."))
         else:
+            # Asked before the new meeting is in the session, so it does not find itself.
+            others = service.same_day_as(committee.plan_id, starts)
+            warning = same_day_warning(others) if others else None
             meeting = service.create_meeting(committee, starts, form.fields(langs))
             db.session.flush()
             audit(current_user, "meeting.created", meeting, committee_id=committee.id)
             db.session.commit()
             flash(_("Meeting added: %(when)s.", when=_when(meeting.starts_at)), "success")
+            if warning:
+                flash(warning, "warning")
             return redirect(url_for("coordinator.committee", committee_id=committee.id))
     return render_template(
         "coordinator/schedule/meeting_form.html", committee=committee, form=form, langs=langs, meeting=None
@@ -130,6 +168,7 @@ def schedule_new(committee_id: int):
     langs = locales()
     form = with_languages(ScheduleForm, langs)(data=None if request.method == "POST" else {"start": today_local()})
     form.at.description = zone_name()
+    form.set_prep_hint(committee)
     dates = None
     if form.validate_on_submit():
         rule = service.Rule(
@@ -168,6 +207,7 @@ def schedule_new(committee_id: int):
         form=form,
         langs=langs,
         dates=dates,
+        same_day=same_day_preview(committee, dates or []),
         capped=dates is not None and len(dates) >= service.MAX_MEETINGS,
         max_meetings=service.MAX_MEETINGS,
     )
@@ -196,6 +236,7 @@ def meeting_edit(meeting_id: int):
         day, at = local_parts(meeting.starts_at)
         form = Form(data={**OneMeetingForm.data_from(meeting, langs), "day": day, "at": at})
     form.at.description = zone_name()
+    form.set_prep_hint(committee)
     if form.validate_on_submit():
         starts = service.local_to_utc(form.day.data, form.at.data)
         # The form holds minutes: a meeting made elsewhere with seconds has not moved.
@@ -212,9 +253,9 @@ def meeting_edit(meeting_id: int):
                 )
             )
         else:
-            changed = [name for name in service.MEETING_FIELDS if getattr(meeting, name) != fields[name]]
-            for name in changed:
-                setattr(meeting, name, fields[name])
+            changed = list(apply_changes(meeting, {name: fields[name] for name in service.MEETING_FIELDS}))
+            others = service.same_day_as(committee.plan_id, starts, exclude=meeting.id) if moved else []
+            warning = same_day_warning(others) if others else None
             texted = replies.reschedule(meeting, starts, by=current_user) if moved else 0
             if changed or moved:
                 audit(current_user, "meeting.changed", meeting, fields=changed, moved=moved, texted=texted)
@@ -233,6 +274,8 @@ def meeting_edit(meeting_id: int):
                 )
             else:
                 flash(_("Saved.") if changed else _("Nothing changed."), "success")
+            if warning:
+                flash(warning, "warning")
             return redirect(url_for("coordinator.committee", committee_id=committee.id))
     return render_template(
         "coordinator/schedule/meeting_form.html",
@@ -258,7 +301,7 @@ def meeting_cancel(meeting_id: int):
         flash(_("This meeting has already started, so it cannot be cancelled."), "warning")
         return redirect(url_for("coordinator.committee", committee_id=committee.id))
     if form.validate_on_submit():
-        reason = {loc: form[f"reason_{loc}"].data for loc in langs if form[f"reason_{loc}"].data}
+        reason = per_language(form, "reason", langs)
         texted = replies.cancel(meeting, reason=reason, by=current_user)
         audit(current_user, "meeting.cancelled", meeting, texted=texted)
         db.session.commit()

@@ -4,6 +4,8 @@ in a meeting."""
 
 from __future__ import annotations
 
+from datetime import date
+
 from flask_babel import lazy_gettext as _l
 from flask_wtf.file import FileField, FileRequired
 from wtforms import (
@@ -101,6 +103,22 @@ class MoveForm(BaseForm):
 
     def set_choices(self, themes) -> None:
         self.theme_id.choices = [(t.id, t.label) for t in themes]
+
+
+class RemoveForm(BaseForm):
+    """Take one piece of input out of its theme, and maybe put it in another of the plan's
+    themes that is not decided yet (the view sets the choices)."""
+
+    theme_id = SelectField(
+        _l("Move it to"),
+        coerce=int,
+        default=0,
+        validators=[optional()],
+        description=_l("Optional: another theme of this plan that is not decided yet."),
+    )
+
+    def set_choices(self, themes) -> None:
+        self.theme_id.choices = [SelectChoice(0, _l("No theme for now"))] + [(t.id, t.label) for t in themes]
 
 
 class TranslationForm(BaseForm):
@@ -256,3 +274,44 @@ class MeetingInputForm(BaseForm):
         self.locale.choices = _language_choices(locales)
         self.topic.choices = _topic_choices()
         self.people.choices = [(m.id, m.display_name or str(_l("Name not given"))) for m in attendees]
+
+
+# Measures --------------------------------------------------------------------------------
+
+FIRST_DAY = date(2000, 1, 1)
+LAST_DAY = date(2099, 12, 31)
+
+
+def _a_day_we_can_count(form, field) -> None:
+    if field.data is not None and not FIRST_DAY <= field.data <= LAST_DAY:
+        raise v.ValidationError(
+            _l("Please choose a day in the years %(first)d to %(last)d.", first=FIRST_DAY.year, last=LAST_DAY.year)
+        )
+
+
+class MeasuresFilterForm(BaseForm):
+    """Which input the measures count: a GET form, so no CSRF token. Every field may be
+    left empty (everything); the view drops the plan field for people who see one plan."""
+
+    class Meta:
+        csrf = False
+
+    plan = SelectField(_l("Plan"), coerce=int, validators=[optional()], default=0)
+    received_from = DateField(
+        _l("Received from"),
+        [optional(), _a_day_we_can_count],
+        description=_l("The first day, like 2026-01-31. Leave it empty to start with the first input."),
+    )
+    received_to = DateField(
+        _l("Received until"),
+        [optional(), _a_day_we_can_count],
+        description=_l("The last day, counted in full. Leave it empty to count up to today."),
+    )
+
+    def set_choices(self, plans) -> None:
+        self.plan.choices = [SelectChoice(0, _l("All plans"))] + [(p.id, p.name) for p in plans]
+
+    def validate_received_to(self, field) -> None:
+        start = self.received_from.data
+        if field.data is not None and start is not None and not self.received_from.errors and field.data < start:
+            raise v.ValidationError(_l("The last day is before the first day."))

@@ -36,6 +36,8 @@ from engage.sms import consent
 from engage.sms.segments import count_segments
 
 MAX_SEGMENTS = 2
+# A loop message's ``skipped`` when the person's input left the theme before the text went.
+MOVED_OUT = "moved_out"
 
 
 def link(theme: Theme) -> str:
@@ -90,17 +92,24 @@ def notify(theme: Theme, stage: LoopStage) -> int:
     from engage.sms.outbox import enqueue  # noqa: PLC0415
 
     people = people_of(theme)
-    done = set(
-        db.session.scalars(
-            sa.select(LoopMessage.member_id).where(LoopMessage.theme_id == theme.id, LoopMessage.stage == stage)
+    earlier = {
+        m.member_id: m
+        for m in db.session.scalars(
+            sa.select(LoopMessage).where(LoopMessage.theme_id == theme.id, LoopMessage.stage == stage)
         )
-    )
+    }
     stopped = consent.opted_out_among({p.phone for p in people if p.phone})
     queued = 0
     for person in people:
-        if person.id in done:
+        message = earlier.get(person.id)
+        if message is not None and message.skipped != MOVED_OUT:
             continue
-        message = LoopMessage(theme_id=theme.id, member_id=person.id, stage=stage)
+        if message is None:
+            message = LoopMessage(theme_id=theme.id, member_id=person.id, stage=stage)
+        else:
+            # Their input left the theme before this text went, and is back: tell them now.
+            message.skipped = None
+            message.outbox_id = None
         if not person.phone:
             message.skipped = "no_phone"
         elif person.phone in stopped:
@@ -123,6 +132,44 @@ def notify(theme: Theme, stage: LoopStage) -> int:
     if stage == LoopStage.DECIDED:
         maybe_close(theme)
     return queued
+
+
+def cancel_pending(theme: Theme, members: list[Member]) -> int:
+    """Texts about this theme still queued (not yet sent) for these people, when they
+    no longer have input in it, will not go: the outbox rows are skipped, as the outbox
+    does for someone who stopped texts, and the loop message says why. Returns how many."""
+    if not members:
+        return 0
+    still = {m.id for m in people_of(theme)}
+    gone = [m.id for m in members if m.id not in still]
+    if not gone:
+        return 0
+    waiting = {
+        m.outbox_id: m
+        for m in db.session.scalars(
+            sa.select(LoopMessage).where(
+                LoopMessage.theme_id == theme.id,
+                LoopMessage.member_id.in_(gone),
+                LoopMessage.outbox_id.is_not(None),
+                LoopMessage.skipped.is_(None),
+                LoopMessage.delivered_at.is_(None),
+            )
+        )
+    }
+    if not waiting:
+        return 0
+    # Only rows no worker has claimed yet: one being sent now cannot be called back.
+    cancelled = db.session.scalars(
+        sa.update(OutboxMessage)
+        .where(OutboxMessage.id.in_(list(waiting)), OutboxMessage.status == OutboxStatus.QUEUED)
+        .values(status=OutboxStatus.SKIPPED, error_message="input moved out of the theme")
+        .returning(OutboxMessage.id)
+        .execution_options(synchronize_session=False)
+    ).all()
+    for row_id in cancelled:
+        waiting[row_id].skipped = MOVED_OUT
+    db.session.flush()
+    return len(cancelled)
 
 
 def maybe_close(theme: Theme) -> bool:

@@ -54,11 +54,20 @@ def _day_end(d) -> datetime:
     return datetime.combine(d, time(12, 0), tzinfo=UTC)
 
 
-def compute(plan_ids, now: datetime | None = None) -> Measures:
+def compute(
+    plan_ids, now: datetime | None = None, *, since: datetime | None = None, until: datetime | None = None
+) -> Measures:
+    """The measures of the input of these plans (``None``: every plan) received from
+    ``since`` (included) until ``until`` (not included); either may be ``None`` (no
+    limit). Three queries, however much input there is."""
     now = now or utcnow()
     query = sa.select(Input, Theme).outerjoin(Theme, Theme.id == Input.theme_id)
     if plan_ids is not None:
         query = query.where(Input.plan_id.in_(plan_ids))
+    if since is not None:
+        query = query.where(Input.received_at >= since)
+    if until is not None:
+        query = query.where(Input.received_at < until)
     rows = db.session.execute(query).all()
     input_ids = [i.id for i, _t in rows]
     people: dict[int, list[Member]] = defaultdict(list)
@@ -70,14 +79,14 @@ def compute(plan_ids, now: datetime | None = None) -> Measures:
         ):
             people[input_id].append(member)
     # When the loop closed for each (theme, person): the decided text delivered.
-    closed = {
-        (t, m): d
-        for t, m, d in db.session.execute(
-            sa.select(LoopMessage.theme_id, LoopMessage.member_id, LoopMessage.delivered_at).where(
-                LoopMessage.stage == LoopStage.DECIDED, LoopMessage.delivered_at.is_not(None)
-            )
+    closed_query = sa.select(LoopMessage.theme_id, LoopMessage.member_id, LoopMessage.delivered_at).where(
+        LoopMessage.stage == LoopStage.DECIDED, LoopMessage.delivered_at.is_not(None)
+    )
+    if plan_ids is not None:
+        closed_query = closed_query.where(
+            LoopMessage.theme_id.in_(sa.select(Theme.id).where(Theme.plan_id.in_(plan_ids)))
         )
-    }
+    closed = {(t, m): d for t, m, d in db.session.execute(closed_query)}
     overall = Group()
     by: dict = {d: defaultdict(Group) for d in DIMENSIONS}
     for item, theme in rows:

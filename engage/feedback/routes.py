@@ -1,17 +1,20 @@
 """Input to decision, the coordinator's screens: all input with its original words and
-any translation, grouping it into themes, moving a theme to a decision (which texts the
+any translation, grouping it into themes (and taking input put in the wrong theme back
+out while the theme is not decided), moving a theme to a decision (which texts the
 people who gave the input), the plan's decisions with CSV import and export, questions
-sent by text, input recorded during a meeting, and the measures.
+sent by text, input recorded during a meeting, and the measures (filtered by plan and by
+the days the input was received).
 
-Every view is for coordinators (their plans only: another plan's rows are a 404) and
-admins. The rules live in ``intake``, ``triage``, ``loop``, ``decisions`` and
+Every view is for coordinators (their plans only: another plan's rows are a 404, and every
+row is loaded through ``_load`` / ``_get``, which say so) and admins. The rules live in ``intake``, ``triage``, ``loop``, ``decisions`` and
 ``measures``; these views call them. List pages make the same number of queries however
 much input there is."""
 
 from __future__ import annotations
 
 from collections import Counter
-from datetime import date, datetime
+from collections.abc import Callable, Iterable
+from datetime import UTC, date, datetime, time, timedelta
 from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
@@ -34,9 +37,11 @@ from engage.feedback.forms import (
     GroupForm,
     ImportForm,
     InputFilterForm,
+    MeasuresFilterForm,
     MeetingInputForm,
     MoveForm,
     NoteForm,
+    RemoveForm,
     TakeForm,
     ThemeFilterForm,
     TranslationForm,
@@ -101,6 +106,7 @@ SKIP_REASONS = {
     "not_confirmed": _l("Has not confirmed texts"),
     "no_phone": _l("No mobile number"),
     "deleted": _l("Deleted their data"),
+    loop.MOVED_OUT: _l("Their input was moved out of this theme"),
 }
 UNKNOWN_LABEL = _l("Not shared")
 
@@ -122,12 +128,37 @@ def _visible_plans() -> list[Plan]:
     return list(db.session.scalars(_scoped(sa.select(Plan).order_by(Plan.name), Plan.id)))
 
 
-def _get(model, row_id: int, *options):
-    row = db.session.get(model, row_id, options=list(options))
-    if row is None:
+def _plan_id(row) -> int:
+    return row.plan_id
+
+
+def _load(model, row_ids: Iterable[int], *options, plan_of: Callable = _plan_id) -> list:
+    """These rows, each in a plan the signed-in user may see, or a 404: a missing row and
+    another plan's row look the same. Admins see every plan. ``plan_of`` reads a row's
+    plan when it has no ``plan_id`` of its own (a meeting's is its committee's)."""
+    wanted = set(row_ids)
+    rows = (
+        list(db.session.scalars(sa.select(model).where(model.id.in_(wanted)).options(*options)).unique())
+        if wanted
+        else []
+    )
+    if len(rows) != len(wanted):
         abort(404)
-    require_plan(row.plan_id)
-    return row
+    for row in rows:
+        require_plan(plan_of(row))
+    return sorted(rows, key=lambda row: row.id)
+
+
+def _get(model, row_id: int, *options, plan_of: Callable = _plan_id):
+    """One row of a plan the signed-in user may see, or a 404 (see ``_load``)."""
+    return _load(model, [row_id], *options, plan_of=plan_of)[0]
+
+
+def _visible_plans_or_404() -> list[Plan]:
+    plans = _visible_plans()
+    if not plans:
+        abort(404)
+    return plans
 
 
 def _committee_options() -> tuple[list[Committee], list[Option]]:
@@ -136,11 +167,20 @@ def _committee_options() -> tuple[list[Committee], list[Option]]:
     return committees, [Option(c.id, committee_label(c, several)) for c in committees]
 
 
-def _theme_options(plan_ids=None) -> list[Option]:
+def _theme_options(plan_ids=None, *, changeable: bool = False) -> list[Option]:
+    """Themes to choose from (newest first); ``changeable``: only those input may still
+    join (not decided yet)."""
     query = _scoped(sa.select(Theme.id, Theme.title).order_by(Theme.id.desc()), Theme.plan_id)
     if plan_ids is not None:
         query = query.where(Theme.plan_id.in_(plan_ids))
+    if changeable:
+        query = query.where(Theme.status.in_(triage.CHANGEABLE))
     return [Option(i, theme_label(i, title)) for i, title in db.session.execute(query)]
+
+
+def _move_choices(theme: Theme) -> list[Option]:
+    """Where input taken out of this theme may go: the plan's other undecided themes."""
+    return [o for o in _theme_options([theme.plan_id], changeable=True) if o.id != theme.id]
 
 
 def theme_label(theme_id: int, title: dict) -> str:
@@ -240,11 +280,7 @@ def _group(form: GroupForm):
     if not ids:
         flash(_("Tick the input you want to put in a theme first."), "warning")
         return redirect(url_for("feedback.input_list"))
-    rows = list(db.session.scalars(sa.select(Input).where(Input.id.in_(ids))))
-    if len(rows) != len(ids):
-        abort(404)
-    for row in rows:
-        require_plan(row.plan_id)
+    rows = _load(Input, ids, joinedload(Input.theme))
     plans = {row.plan_id for row in rows}
     if len(plans) > 1:
         flash(_("The input you ticked comes from different plans. A theme holds one plan's input."), "error")
@@ -272,6 +308,9 @@ def _group(form: GroupForm):
             by=current_user,
         )
         db.session.flush()
+    kept = sum(
+        1 for r in rows if r.theme is not None and r.theme_id != theme.id and not triage.can_change_input(r.theme)
+    )
     moved = triage.assign(theme, rows, by=current_user)
     db.session.commit()
     flash(
@@ -280,27 +319,35 @@ def _group(form: GroupForm):
         ),
         "success",
     )
+    if kept:
+        flash(
+            ngettext(
+                "%(num)d piece of input stays in its theme: that theme is decided and the people were already told.",
+                "%(num)d pieces of input stay in their themes: those themes are decided and the people were "
+                "already told.",
+                kept,
+            ),
+            "warning",
+        )
     return redirect(url_for("feedback.theme", theme_id=theme.id))
 
 
 @bp.get("/coordinator/input/<int:input_id>")
 @allow("coordinator", "admin")
 def input_detail(input_id: int):
-    row = _input(input_id)
+    row = _get(Input, input_id, *INPUT_PAGE)
     return _input_page(row)
 
 
-def _input(input_id: int) -> Input:
-    return _get(
-        Input,
-        input_id,
-        joinedload(Input.theme),
-        joinedload(Input.committee),
-        joinedload(Input.meeting),
-        joinedload(Input.question),
-        joinedload(Input.organisation),
-        selectinload(Input.people),
-    )
+# What the input page shows with the input.
+INPUT_PAGE = (
+    joinedload(Input.theme),
+    joinedload(Input.committee),
+    joinedload(Input.meeting),
+    joinedload(Input.question),
+    joinedload(Input.organisation),
+    selectinload(Input.people),
+)
 
 
 def _input_page(row: Input, translation: TranslationForm | None = None, move: MoveForm | None = None):
@@ -330,7 +377,7 @@ def _input_page(row: Input, translation: TranslationForm | None = None, move: Mo
 @bp.post("/coordinator/input/<int:input_id>/translation")
 @allow("coordinator", "admin")
 def input_translation(input_id: int):
-    row = _input(input_id)
+    row = _get(Input, input_id, *INPUT_PAGE)
     form = TranslationForm()
     form.set_choices(locales())
     if not form.validate_on_submit():
@@ -345,15 +392,27 @@ def input_translation(input_id: int):
 @bp.post("/coordinator/input/<int:input_id>/theme")
 @allow("coordinator", "admin")
 def input_move(input_id: int):
-    row = _input(input_id)
+    row = _get(Input, input_id, *INPUT_PAGE)
     form = MoveForm()
     form.set_choices(_theme_options([row.plan_id]))
     if not form.validate_on_submit():
         return _input_page(row, move=form)
     theme = _get(Theme, form.theme_id.data)
-    if triage.assign(theme, [row], by=current_user):
-        db.session.commit()
-        flash(_("The input is now in this theme."), "success")
+    if theme.id == row.theme_id:
+        return redirect(url_for("feedback.input_detail", input_id=row.id))
+    try:
+        if row.theme is not None:
+            was_in = row.theme
+            cancelled = triage.take_out(was_in, row, by=current_user, move_to=theme)
+            _audit_taken_out(was_in, row, theme, cancelled)
+        else:
+            triage.assign(theme, [row], by=current_user)
+    except triage.TriageError as error:
+        db.session.rollback()
+        flash(_take_out_error(error), "error")
+        return redirect(url_for("feedback.input_detail", input_id=input_id))
+    db.session.commit()
+    flash(_("The input is now in this theme."), "success")
     return redirect(url_for("feedback.input_detail", input_id=row.id))
 
 
@@ -417,8 +476,8 @@ def themes():
     )
 
 
-def _theme(theme_id: int) -> Theme:
-    return _get(Theme, theme_id, joinedload(Theme.committee), joinedload(Theme.owner))
+# What the theme page shows with the theme.
+THEME_PAGE = (joinedload(Theme.committee), joinedload(Theme.owner))
 
 
 def _theme_page(theme: Theme, **forms):
@@ -443,6 +502,10 @@ def _theme_page(theme: Theme, **forms):
         decide = decide_form(langs)(data=data)
     decide.set_choices()
     note = forms.get("note") or NoteForm()
+    can_change_input = triage.can_change_input(theme)
+    remove = forms.get("remove") or RemoveForm(formdata=None)
+    if can_change_input:
+        remove.set_choices(_move_choices(theme))
     inputs = list(
         db.session.scalars(
             sa.select(Input)
@@ -474,6 +537,9 @@ def _theme_page(theme: Theme, **forms):
         take=take,
         decide=decide,
         note=note,
+        remove=remove,
+        remove_input_id=forms.get("remove_input_id"),
+        can_change_input=can_change_input,
         confirm=ConfirmForm(),
         statuses=vocab.STATUSES,
         outcomes=vocab.OUTCOMES,
@@ -520,13 +586,13 @@ def _loop_rows(theme: Theme) -> list[LoopRow]:
 @bp.get("/coordinator/themes/<int:theme_id>")
 @allow("coordinator", "admin")
 def theme(theme_id: int):
-    return _theme_page(_theme(theme_id))
+    return _theme_page(_get(Theme, theme_id, *THEME_PAGE))
 
 
 @bp.post("/coordinator/themes/<int:theme_id>/edit")
 @allow("coordinator", "admin")
 def theme_edit(theme_id: int):
-    theme = _theme(theme_id)
+    theme = _get(Theme, theme_id, *THEME_PAGE)
     langs = locales()
     form = theme_form(langs)()
     owners = _owners([theme.plan_id])
@@ -614,7 +680,7 @@ def _flash_texted(texted: int, skipped: Counter) -> None:
 @bp.post("/coordinator/themes/<int:theme_id>/review")
 @allow("coordinator", "admin")
 def theme_review(theme_id: int):
-    theme = _theme(theme_id)
+    theme = _get(Theme, theme_id, *THEME_PAGE)
     if not ConfirmForm().validate_on_submit():
         abort(400)
     try:
@@ -630,7 +696,7 @@ def theme_review(theme_id: int):
 @bp.post("/coordinator/themes/<int:theme_id>/take")
 @allow("coordinator", "admin")
 def theme_take(theme_id: int):
-    theme = _theme(theme_id)
+    theme = _get(Theme, theme_id, *THEME_PAGE)
     form = TakeForm()
     form.set_choices()
     if not form.validate_on_submit():
@@ -655,7 +721,7 @@ def theme_take(theme_id: int):
 @bp.post("/coordinator/themes/<int:theme_id>/decide")
 @allow("coordinator", "admin")
 def theme_decide(theme_id: int):
-    theme = _theme(theme_id)
+    theme = _get(Theme, theme_id, *THEME_PAGE)
     langs = locales()
     form = decide_form(langs)()
     form.set_choices()
@@ -693,7 +759,7 @@ def theme_decide(theme_id: int):
 @bp.post("/coordinator/themes/<int:theme_id>/note")
 @allow("coordinator", "admin")
 def theme_note(theme_id: int):
-    theme = _theme(theme_id)
+    theme = _get(Theme, theme_id, *THEME_PAGE)
     form = NoteForm()
     if not form.validate_on_submit():
         return _theme_page(theme, note=form)
@@ -701,6 +767,87 @@ def theme_note(theme_id: int):
     db.session.commit()
     flash(_("The note is added to the timeline."), "success")
     return redirect(url_for("feedback.theme", theme_id=theme.id) + "#timeline")
+
+
+TAKE_OUT_ERRORS = {
+    "decided": _l(
+        "This input stays in this theme: the theme is decided, and the people who gave the input were already "
+        "told what was decided."
+    ),
+    "move to decided": _l(
+        "The theme you chose is decided already, and its people were told. Choose a theme that is not decided yet."
+    ),
+    "move to": _l("Choose another theme of the same plan."),
+    "not in theme": _l("This input is not in this theme any more."),
+}
+
+
+def _take_out_error(error: triage.TriageError) -> str:
+    return str(TAKE_OUT_ERRORS.get(str(error), _("This change is not possible now.")))
+
+
+def _audit_taken_out(theme: Theme, row: Input, move_to: Theme | None, cancelled: int) -> None:
+    audit(
+        current_user,
+        "feedback.input_taken_out",
+        theme,
+        input_id=row.id,
+        moved_to=move_to.id if move_to is not None else None,
+        texts_cancelled=cancelled,
+    )
+
+
+@bp.post("/coordinator/themes/<int:theme_id>/input/<int:input_id>/take-out")
+@allow("coordinator", "admin")
+def theme_take_out(theme_id: int, input_id: int):
+    """Take a piece of input put in the wrong theme back out, maybe into another theme of
+    the plan: only while the theme is not decided (``triage.take_out``)."""
+    theme = _get(Theme, theme_id, *THEME_PAGE)
+    row = _get(Input, input_id, selectinload(Input.people))
+    form = RemoveForm()
+    form.set_choices(_move_choices(theme))
+    back = url_for("feedback.theme", theme_id=theme.id) + "#input"
+    if row.theme_id != theme.id:
+        flash(_take_out_error(triage.TriageError("not in theme")), "warning")
+        return redirect(back)
+    if not triage.can_change_input(theme):
+        flash(_take_out_error(triage.TriageError("decided")), "error")
+        return redirect(back)
+    if not form.validate_on_submit():
+        return _theme_page(theme, remove=form, remove_input_id=row.id)
+    move_to = _get(Theme, form.theme_id.data) if form.theme_id.data else None
+    try:
+        cancelled = triage.take_out(theme, row, by=current_user, move_to=move_to)
+    except triage.TriageError as error:
+        db.session.rollback()
+        flash(_take_out_error(error), "error")
+        return redirect(back)
+    _audit_taken_out(theme, row, move_to, cancelled)
+    db.session.commit()
+    if move_to is not None:
+        flash(
+            _(
+                "Input %(number)d is out of this theme and now in “%(theme)s”.",
+                number=row.id,
+                theme=any_version(move_to.title) or _("No name yet"),
+            ),
+            "success",
+        )
+    else:
+        flash(
+            _("Input %(number)d is out of this theme. It is with the input not in a theme yet.", number=row.id),
+            "success",
+        )
+    if cancelled:
+        flash(
+            ngettext(
+                "%(num)d text about this theme had not gone yet and will not be sent.",
+                "%(num)d texts about this theme had not gone yet and will not be sent.",
+                cancelled,
+            ),
+            "success",
+        )
+    return redirect(back)
 
 
 # Decisions ------------------------------------------------------------------------------------
@@ -789,9 +936,7 @@ def _save_decision(form, decision: Decision | None, plans: list[Plan]):
 @bp.route("/coordinator/decisions/new", methods=["GET", "POST"])
 @allow("coordinator", "admin")
 def decision_new():
-    plans = _visible_plans()
-    if not plans:
-        abort(404)
+    plans = _visible_plans_or_404()
     form = decision_form(locales())(data={"plan_id": plans[0].id, "decided_on": _today(), "body": "qihec"})
     form.set_choices(plans, _theme_options([p.id for p in plans]))
     if form.validate_on_submit():
@@ -834,9 +979,7 @@ def decisions_csv():
 @bp.route("/coordinator/decisions/import", methods=["GET", "POST"])
 @allow("coordinator", "admin")
 def decisions_import():
-    plans = _visible_plans()
-    if not plans:
-        abort(404)
+    plans = _visible_plans_or_404()
     form = ImportForm(data={"plan_id": plans[0].id} if request.method == "GET" else None)
     form.set_choices(plans)
     result = None
@@ -940,9 +1083,7 @@ def _why_not(member: Member, stopped: set[str], typed: dict[str, str]) -> str | 
 @allow("coordinator", "admin")
 def question_new():
     langs = locales()
-    plans = _visible_plans()
-    if not plans:
-        abort(404)
+    plans = _visible_plans_or_404()
     committees = [c for c in visible_committees() if c.plan_id in {p.id for p in plans}]
     several = len(plans) > 1
     counties = sorted(
@@ -1084,10 +1225,7 @@ def question(question_id: int):
 @bp.route("/coordinator/meetings/<int:meeting_id>/input", methods=["GET", "POST"])
 @allow("coordinator", "admin")
 def meeting_input(meeting_id: int):
-    meeting = db.session.get(Meeting, meeting_id, options=[joinedload(Meeting.committee)])
-    if meeting is None:
-        abort(404)
-    require_plan(meeting.committee.plan_id)
+    meeting = _get(Meeting, meeting_id, joinedload(Meeting.committee), plan_of=lambda m: m.committee.plan_id)
     attendees = list(
         db.session.scalars(
             sa.select(Member)
@@ -1172,10 +1310,53 @@ def group_label(dimension: str, key: str) -> str:
     return key
 
 
+class MeasuresFilter(NamedTuple):
+    form: MeasuresFilterForm
+    plan_ids: set[int] | None  # None: every plan (admins)
+    since: datetime | None  # UTC, included
+    until: datetime | None  # UTC, not included
+    args: dict  # what the filter holds, for the CSV link
+    dates_dropped: bool  # a date could not be used: every date is counted
+
+
+def _local_midnight(day: date) -> datetime:
+    zone = ZoneInfo(current_app.config["ENGAGE_TIMEZONE"])
+    return datetime.combine(day, time.min, tzinfo=zone).astimezone(UTC)
+
+
+def _measures_filter() -> MeasuresFilter:
+    """The plan (for people who see several) and the days the input was received, from
+    the query string. A date that cannot be used gets an error on its field and the
+    figures cover every date; another plan's number is not a choice, so all plans."""
+    plans = _visible_plans()
+    form = MeasuresFilterForm(formdata=request.args)
+    if len(plans) > 1:
+        form.set_choices(plans)
+    else:
+        del form.plan
+    form.validate()
+    plan_ids = visible_plan_ids()
+    args: dict = {}
+    if "plan" in form and not form.plan.errors and form.plan.data:
+        plan_ids = {form.plan.data}
+        args["plan"] = form.plan.data
+    since = until = None
+    dates_dropped = bool(form.received_from.errors or form.received_to.errors)
+    if not dates_dropped:
+        if form.received_from.data:
+            since = _local_midnight(form.received_from.data)
+            args["received_from"] = form.received_from.data.isoformat()
+        if form.received_to.data:
+            until = _local_midnight(form.received_to.data + timedelta(days=1))
+            args["received_to"] = form.received_to.data.isoformat()
+    return MeasuresFilter(form, plan_ids, since, until, args, dates_dropped)
+
+
 @bp.get("/coordinator/measures")
 @allow("coordinator", "admin")
 def measures_page():
-    result = measures.compute(visible_plan_ids())
+    chosen = _measures_filter()
+    result = measures.compute(chosen.plan_ids, since=chosen.since, until=chosen.until)
     tables = [
         (
             dimension,
@@ -1188,14 +1369,22 @@ def measures_page():
         for dimension in measures.DIMENSIONS
     ]
     return render_template(
-        "feedback/coordinator/measures.html", overall=result.overall, tables=tables, open_days=measures.OPEN_DAYS
+        "feedback/coordinator/measures.html",
+        overall=result.overall,
+        tables=tables,
+        open_days=measures.OPEN_DAYS,
+        filters=chosen.form,
+        args=chosen.args,
+        filtered=bool(chosen.args),
+        dates_dropped=chosen.dates_dropped,
     )
 
 
 @bp.get("/coordinator/measures.csv")
 @allow("coordinator", "admin")
 def measures_csv():
-    text = measures.to_csv(measures.compute(visible_plan_ids()))
-    audit(current_user, "feedback.measures_exported", None)
+    chosen = _measures_filter()
+    text = measures.to_csv(measures.compute(chosen.plan_ids, since=chosen.since, until=chosen.until))
+    audit(current_user, "feedback.measures_exported", None, **chosen.args)
     db.session.commit()
     return _csv_response(text, "input-measures.csv")

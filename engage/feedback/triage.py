@@ -51,17 +51,70 @@ def create(plan_id: int, title: dict, *, topic: Topic, committee_id=None, owner=
     return theme
 
 
+# Input can leave a theme (and be moved from one theme to another) only before the
+# theme is decided: once decided, the people who gave the input were told what became
+# of it, and that stays true.
+CHANGEABLE = (ThemeStatus.RECEIVED, ThemeStatus.UNDER_REVIEW, ThemeStatus.TAKEN)
+
+
+def can_change_input(theme: Theme) -> bool:
+    return theme.status in CHANGEABLE
+
+
 def assign(theme: Theme, inputs: Iterable[Input], *, by=None) -> int:
-    """Put input in this theme (same plan only). Returns how many moved."""
+    """Put input in this theme (same plan only). Input that was in another theme leaves
+    it as ``take_out`` says, and input in a decided theme stays there. Returns how many
+    moved."""
     moved = 0
     for row in inputs:
         if row.plan_id != theme.plan_id or row.theme_id == theme.id:
             continue
+        if row.theme is not None:
+            if not can_change_input(row.theme):
+                continue
+            _leave(row.theme, row, by, moved_to=theme)
         row.theme = theme
         moved += 1
     if moved:
         _event(theme, theme.status, by, added=moved)
     return moved
+
+
+def take_out(theme: Theme, row: Input, *, by=None, move_to: Theme | None = None) -> int:
+    """Take input that was put in the wrong theme back out, and maybe into another theme
+    of the same plan. Refused once either theme is decided (or closed). The input is then
+    as if never grouped (``move_to`` empty) or in ``move_to``; the theme's timeline says
+    that input was moved out, without names; texts about this theme still queued for
+    people who now have no input in it are cancelled. Returns how many texts were
+    cancelled. A theme left without input stays."""
+    if row.theme_id != theme.id:
+        raise TriageError("not in theme")
+    if not can_change_input(theme):
+        raise TriageError("decided")
+    if move_to is not None:
+        if move_to.plan_id != theme.plan_id or move_to.id == theme.id:
+            raise TriageError("move to")
+        if not can_change_input(move_to):
+            raise TriageError("move to decided")
+    cancelled = _leave(theme, row, by, moved_to=move_to)
+    if move_to is not None:
+        assign(move_to, [row], by=by)
+    db.session.flush()
+    return cancelled
+
+
+def _leave(theme: Theme, row: Input, by, *, moved_to: Theme | None) -> int:
+    from engage.feedback import loop  # noqa: PLC0415
+
+    detail = {"removed": 1}
+    if moved_to is not None:
+        if moved_to.id is None:
+            db.session.flush()
+        detail["moved_to"] = moved_to.id
+    _event(theme, theme.status, by, **detail)
+    row.theme = None
+    db.session.flush()
+    return loop.cancel_pending(theme, [] if row.anonymous else list(row.people))
 
 
 def set_owner(theme: Theme, owner, *, by=None) -> None:

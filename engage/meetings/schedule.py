@@ -3,15 +3,18 @@ schedule ("second Tuesday of every third month at 6 pm") with dateutil's rrule."
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+import sqlalchemy as sa
 from dateutil import rrule
 from flask import current_app
+from sqlalchemy.orm import contains_eager
 
 from engage.extensions import db
-from engage.models import Committee, Meeting, MeetingSeries
+from engage.models import Committee, Meeting, MeetingSeries, MeetingStatus
 
 WEEKDAYS = [rrule.MO, rrule.TU, rrule.WE, rrule.TH, rrule.FR, rrule.SA, rrule.SU]
 # Fields a new meeting copies from the form (or from the series' template).
@@ -29,6 +32,7 @@ MEETING_FIELDS = (
     "transport",
     "meals",
     "stipend_amount",
+    "stipend_prep_amount",
 )
 MAX_MEETINGS = 60  # a series never makes more than this many at once
 
@@ -40,6 +44,47 @@ def zone() -> ZoneInfo:
 def local_to_utc(day: date, at: time) -> datetime:
     """A wall-clock time in ENGAGE_TIMEZONE, as UTC (daylight saving handled by zoneinfo)."""
     return datetime.combine(day, at, tzinfo=zone()).astimezone(UTC)
+
+
+def local_day(value: datetime) -> date:
+    """The day in ENGAGE_TIMEZONE that a stored (UTC) time falls on."""
+    return value.astimezone(zone()).date()
+
+
+def same_day(plan_id: int, starts: Iterable[datetime], *, exclude: int | None = None) -> dict[date, list[Meeting]]:
+    """The plan's other meetings (not cancelled) on the same local day as any of
+    ``starts``: ``{local day: [meetings, by time]}``, only days that have some.
+
+    One query over the range of days, however many meetings are asked about; their
+    committees come with them. Run it before adding a new meeting to the session."""
+    days = {local_day(s) for s in starts}
+    if not days:
+        return {}
+    query = (
+        sa.select(Meeting)
+        .join(Committee, Committee.id == Meeting.committee_id)
+        .options(contains_eager(Meeting.committee))
+        .where(
+            Committee.plan_id == plan_id,
+            Meeting.status != MeetingStatus.CANCELLED,
+            Meeting.starts_at >= local_to_utc(min(days), time.min),
+            Meeting.starts_at < local_to_utc(max(days) + timedelta(days=1), time.min),
+        )
+        .order_by(Meeting.starts_at, Meeting.id)
+    )
+    if exclude is not None:
+        query = query.where(Meeting.id != exclude)
+    found: dict[date, list[Meeting]] = {}
+    for meeting in db.session.scalars(query):
+        day = local_day(meeting.starts_at)
+        if day in days:
+            found.setdefault(day, []).append(meeting)
+    return found
+
+
+def same_day_as(plan_id: int, starts: datetime, *, exclude: int | None = None) -> list[Meeting]:
+    """The plan's other meetings on the local day of ``starts`` (see same_day)."""
+    return same_day(plan_id, [starts], exclude=exclude).get(local_day(starts), [])
 
 
 @dataclass

@@ -7,11 +7,19 @@ from datetime import datetime
 from decimal import Decimal
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from engage.models.base import Base, TimestampMixin, utcnow
 from engage.models.plans import Organisation, Plan
 from engage.models.staff import StaffUser
+from engage.text import fold
+
+SEARCH_NAME_LENGTH = 200  # folding can lengthen a name ("ß" is "ss"), so more than display_name's 80
+
+
+def search_name_for(display_name: str | None) -> str | None:
+    """The name as searches compare it: folded (accents, case, full-width) by engage.text.fold."""
+    return (fold(display_name)[:SEARCH_NAME_LENGTH] or None) if display_name else None
 
 
 def _values(e):
@@ -38,6 +46,9 @@ class Member(TimestampMixin, Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     display_name: Mapped[str | None] = mapped_column(sa.String(80))
+    # display_name folded, kept in step by _fold_display_name: searched with LIKE so that
+    # "diaz" finds "Díaz" on SQLite and PostgreSQL alike.
+    search_name: Mapped[str | None] = mapped_column(sa.String(SEARCH_NAME_LENGTH), index=True)
     phone: Mapped[str | None] = mapped_column(sa.String(20), unique=True)
     locale: Mapped[str] = mapped_column(sa.String(10), default="en")
     county: Mapped[str | None] = mapped_column(sa.String(40))
@@ -86,6 +97,13 @@ class Member(TimestampMixin, Base):
     is_anonymous = False
     is_staff = False
     is_member = True
+
+    @validates("display_name")
+    def _fold_display_name(self, _key: str, value: str | None) -> str | None:
+        # Every way a name is set (joining by web or text, staff, walk-ins, the demo,
+        # clearing it on deletion) goes through here.
+        self.search_name = search_name_for(value)
+        return value
 
     @property
     def is_active(self) -> bool:

@@ -3,8 +3,9 @@ characters, spacing and surrounding punctuation: "Sí!", "ＳＴＯＰ" and "sto
 
 from __future__ import annotations
 
-import unicodedata
 from dataclasses import dataclass
+
+from engage.text import fold
 
 STOP, START, HELP, JOIN, YES, NO, LANGUAGE = "stop", "start", "help", "join", "yes", "no", "language"
 
@@ -15,25 +16,6 @@ WORDS: dict[str, tuple[str, str | None]] = {}
 def _add(intent: str, locale: str | None, *words: str) -> None:
     for word in words:
         WORDS[fold(word)] = (intent, locale)
-
-
-def fold(text: str) -> str:
-    """Full-width to ASCII, accents off, lower case, one space between words,
-    punctuation and symbols trimmed from both ends."""
-    text = unicodedata.normalize("NFKC", text)
-    text = "".join(c for c in unicodedata.normalize("NFD", text) if unicodedata.category(c) != "Mn")
-    text = unicodedata.normalize("NFC", text).casefold()
-    text = " ".join(text.split())
-    start, end = 0, len(text)
-    while start < end and _is_edge(text[start]):
-        start += 1
-    while end > start and _is_edge(text[end - 1]):
-        end -= 1
-    return text[start:end]
-
-
-def _is_edge(char: str) -> bool:
-    return char.isspace() or unicodedata.category(char)[0] in "PSZC"
 
 
 _add(JOIN, "en", "JOIN")

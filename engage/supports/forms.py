@@ -3,9 +3,12 @@ and for arranging them."""
 
 from __future__ import annotations
 
+from datetime import date
+
 from flask_babel import lazy_gettext as _l
 from wtforms import (
     BooleanField,
+    DateField,
     IntegerField,
     RadioField,
     SelectField,
@@ -236,3 +239,57 @@ class SupportFilterForm(BaseForm):
         if self.status.data in SupportStatus._value2member_map_:
             return [SupportStatus(self.status.data)]
         return [SupportStatus.REQUESTED, SupportStatus.ARRANGED, SupportStatus.CONFIRMED]
+
+
+# Filters of the fairness figures ---------------------------------------------------------
+
+
+def a_year_before(day: date) -> date:
+    """The same day a year earlier (28 February for 29 February)."""
+    try:
+        return day.replace(year=day.year - 1)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year - 1, day=28)
+
+
+# Dates a person could mean (and that stay dates when a day is added).
+EARLIEST_DAY = date(2000, 1, 1)
+LATEST_DAY = date(2100, 12, 31)
+
+
+class FairnessFilterForm(BaseForm):
+    """A GET form: no CSRF token (it changes nothing). The plan is offered only to
+    someone who sees several plans."""
+
+    class Meta:
+        csrf = False
+
+    plan = SelectField(_l("Plan"), coerce=int, validators=[optional()], default=0)
+    start = DateField(_l("Meetings from"), [optional()])
+    end = DateField(_l("Meetings to (last day)"), [optional()])
+
+    def set_choices(self, plans) -> None:
+        self.plan.choices = [SelectChoice(0, _l("All plans"))] + [SelectChoice(p.id, p.name) for p in plans]
+
+    def meeting_range(self, today: date) -> tuple[date, date]:
+        """The days asked for, or the last 12 months. An empty box takes its default; a
+        date that is not one (or a start after the end) is an error under its box, and
+        then the whole default range is used."""
+        first, last = a_year_before(today), today
+        for box in (self.start, self.end):
+            if box.data is not None and not box.errors and not EARLIEST_DAY <= box.data <= LATEST_DAY:
+                box.errors = [
+                    *box.errors,
+                    _l("Please enter a date from %(first)s to %(last)s.", first="2000-01-01", last="2100-12-31"),
+                ]
+        if self.start.errors or self.end.errors:
+            for box, default in ((self.start, first), (self.end, last)):
+                if not box.errors and box.data is None:
+                    box.data = default
+            return first, last
+        start, end = self.start.data or first, self.end.data or last
+        if start > end:
+            self.end.errors = [*self.end.errors, _l("The last day must be on or after the first day.")]
+            return first, last
+        self.start.data, self.end.data = start, end  # the boxes show the days counted
+        return start, end

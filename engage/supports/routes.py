@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import datetime
+from datetime import date, datetime, time, timedelta
 
 import sqlalchemy as sa
 from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
@@ -32,6 +32,7 @@ from engage.models import (
     MeetingStatus,
     Member,
     OutboxMessage,
+    Plan,
     ReplyStatus,
     RequestedVia,
     SupportKind,
@@ -42,7 +43,7 @@ from engage.models import (
 from engage.partner.roster import _cell
 from engage.security import allow, require_organisation, require_plan, visible_plan_ids
 from engage.supports import bp, services, stipends, vocab
-from engage.supports.forms import ArrangeForm, OutcomeForm, SupportFilterForm, SupportForm
+from engage.supports.forms import ArrangeForm, FairnessFilterForm, OutcomeForm, SupportFilterForm, SupportForm
 
 PER_PAGE = 100
 # How many requests of meetings already held, still waiting for what happened, are listed.
@@ -479,14 +480,39 @@ def coordinator_csv():
     )
 
 
+def _fairness_filters() -> tuple[FairnessFilterForm, set[int] | None, list[Plan], date, date]:
+    """The fairness page's filters: the plans to count (only someone who sees several
+    plans may choose one) and the meeting days, the last 12 months unless asked."""
+    allowed = visible_plan_ids()
+    query = sa.select(Plan).order_by(Plan.name, Plan.id)
+    if allowed is not None:
+        query = query.where(Plan.id.in_(allowed))
+    plans = list(db.session.scalars(query)) if allowed is None or len(allowed) > 1 else []
+    form = FairnessFilterForm(request.args)
+    form.set_choices(plans)
+    form.validate()
+    if form.plan.errors or len(plans) < 2:
+        form.plan.errors = []
+        form.plan.data = 0
+    start, end = form.meeting_range(utcnow().astimezone(stipends._zone()).date())
+    plan_ids = {form.plan.data} if form.plan.data else allowed
+    return form, plan_ids, plans, start, end
+
+
 @bp.get("/coordinator/supports/fairness")
 @allow("coordinator", "admin")
 def fairness():
-    plan_ids = visible_plan_ids()
-    figures = services.fairness(plan_ids)
-    on_time, counted = stipends.on_time_share(plan_ids)
+    form, plan_ids, plans, start, end = _fairness_filters()
+    since = datetime.combine(start, time.min, tzinfo=stipends._zone())
+    until = datetime.combine(end + timedelta(days=1), time.min, tzinfo=stipends._zone())
+    figures = services.fairness(plan_ids, since=since, until=until)
+    on_time, counted = stipends.on_time_share(plan_ids, since=since, until=until)
     return render_template(
         "support/fairness.html",
+        form=form,
+        several_plans=len(plans) > 1,
+        start=start,
+        end=end,
         figures=figures,
         stipends=services.Share(met=on_time, total=counted),
         kind_rows=[(vocab.KINDS[k], share) for k, share in figures.by_kind.items()],

@@ -294,9 +294,12 @@ class Fairness:
     arranged_count: int = 0
 
 
-def fairness(plan_ids, now: datetime | None = None, since: datetime | None = None) -> Fairness:
-    """For meetings that have happened: the share of requests met before the meeting, by
-    type and by the parent's language; the median time from request to arranged."""
+def fairness(
+    plan_ids, now: datetime | None = None, since: datetime | None = None, until: datetime | None = None
+) -> Fairness:
+    """For meetings that have happened (and, if given, started at or after ``since`` and
+    before ``until``): the share of requests met before the meeting, by type and by the
+    parent's language; the median time from request to arranged."""
     now = now or utcnow()
     query = (
         sa.select(
@@ -319,6 +322,8 @@ def fairness(plan_ids, now: datetime | None = None, since: datetime | None = Non
         query = query.where(Committee.plan_id.in_(plan_ids))
     if since is not None:
         query = query.where(Meeting.starts_at >= since)
+    if until is not None:
+        query = query.where(Meeting.starts_at < until)
     result = Fairness()
     by_kind: dict = defaultdict(Share)
     by_language: dict = defaultdict(Share)

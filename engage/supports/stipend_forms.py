@@ -6,24 +6,42 @@ from __future__ import annotations
 from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
-from wtforms import DateField, DecimalField, RadioField, SelectField, SelectMultipleField, StringField, TextAreaField
+from wtforms import (
+    DateField,
+    DecimalField,
+    HiddenField,
+    RadioField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)
 from wtforms import validators as v
 from wtforms.fields.choices import SelectChoice
 
 from engage.forms import BaseForm, max_length, optional, required
 from engage.models import PaymentMethod, ReimbursementKind
 from engage.supports import vocab
+from engage.supports.stipends import MAX_AMOUNT, REASON_MAX
 
-MAX_AMOUNT = Decimal(1000)
 MAX_REIMBURSEMENT = Decimal(5000)
 
 
 def amount_range(top: Decimal = MAX_AMOUNT, bottom: Decimal = Decimal(0)):
-    return v.NumberRange(
+    """From ``bottom`` to ``top`` dollars; "NaN" and "Infinity" (which Decimal reads) are refused
+    with the same message instead of failing the comparison."""
+    in_range = v.NumberRange(
         min=bottom,
         max=top,
         message=_l("Please enter an amount from %(min)s to %(max)s.", min=f"${bottom:,.0f}", max=f"${top:,.0f}"),
     )
+
+    def check(form, field):
+        if isinstance(field.data, Decimal) and not field.data.is_finite():
+            raise v.StopValidation(in_range.message)
+        in_range(form, field)
+
+    return check
 
 
 def method_choices(methods=None) -> list[SelectChoice]:
@@ -85,6 +103,30 @@ class PayForm(BaseForm):
         description=_l("A gift card number, check number or transfer reference, so finance can find it."),
     )
     paid_on = DateField(_l("Date paid"), [required()])
+
+
+class AmountForm(BaseForm):
+    """A coordinator changes what a stipend pays, saying why."""
+
+    amount = DecimalField(
+        _l("New amount (US dollars)"),
+        [required(), amount_range()],
+        places=2,
+        description=_l("For example 25. Enter 0 if nothing should be paid."),
+    )
+    reason = TextAreaField(
+        _l("Why the amount changed"),
+        [v.DataRequired(message=_l("Please fill this in.")), max_length(REASON_MAX)],
+        description=_l("The parent sees this on their stipends page. Be kind and clear."),
+    )
+    # The amount whose warnings the coordinator has seen (set by the page, not typed).
+    checked = HiddenField()
+
+    def validate_amount(self, field):
+        if field.data is None or field.errors:  # already told (and 1e999999 cannot be rounded)
+            return
+        if field.data != field.data.quantize(Decimal("0.01")):
+            raise v.ValidationError(_l("Please enter dollars and cents only, for example 25.50."))
 
 
 class RejectForm(BaseForm):

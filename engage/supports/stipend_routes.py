@@ -5,12 +5,15 @@ read forms, call the rules and say what happened."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
 import sqlalchemy as sa
 from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from flask_login import current_user
 from sqlalchemy.orm import joinedload
@@ -38,6 +41,7 @@ from engage.models import (
 from engage.security import allow, require_plan, visible_plan_ids
 from engage.supports import stipends, stipends_bp, vocab
 from engage.supports.stipend_forms import (
+    AmountForm,
     BenefitsForm,
     ConfirmForm,
     PayForm,
@@ -53,6 +57,8 @@ bp = stipends_bp
 MEETINGS_PER_PAGE = 10
 REIMBURSEMENTS_PER_PAGE = 50
 SEARCH_LIMIT = 20
+# A stipend's amount can be changed until it is paid (not once the parent said no thank you).
+OPEN_STIPENDS = (StipendStatus.ELIGIBLE, StipendStatus.APPROVED)
 
 
 # Helpers -----------------------------------------------------------------------------
@@ -185,13 +191,14 @@ def error_message(error: stipends.PaymentError, *, reimbursement: bool = False) 
             "eligible": _("This stipend needs approval first."),
             "declined": _("The parent said no thank you to this stipend."),
             "amount": _("The amount must be between $0 and the amount due."),
+            "reason": _("Please say why the amount changed."),
         }
     return messages.get(reason, _("This cannot be changed now."))
 
 
 def _back(default: str) -> str:
     """Back to the list the coordinator came from (only our own lists)."""
-    wanted = request.form.get("next") or ""
+    wanted = request.values.get("next") or ""
     if wanted.startswith(("/coordinator/stipends", "/coordinator/reimbursements")) and "//" not in wanted:
         return wanted
     return default
@@ -369,22 +376,60 @@ def approve_meeting(meeting_id: int):
     return redirect(_back(url_for("stipends.index")))
 
 
-@bp.post("/coordinator/stipends/<int:stipend_id>/approve")
-@allow("coordinator", "admin")
-def approve(stipend_id: int):
-    stipend = _stipend_or_404(stipend_id)
+# Approving and paying: the same steps for a stipend and for money paid back --------
+
+
+@dataclass(frozen=True)
+class _Payable:
+    """What differs between approving / paying a stipend and a reimbursement."""
+
+    noun: str  # the audit log's word: "stipend" or "reimbursement"
+    list_endpoint: str
+    approve: Callable
+    pay: Callable
+    already_paid: str  # a lazy message: someone else recorded the payment a moment earlier
+    approved: object  # the status in which it can be paid
+    statuses: dict
+
+    @property
+    def reimbursement(self) -> bool:
+        return self.noun == "reimbursement"
+
+
+STIPEND = _Payable(
+    noun="stipend",
+    list_endpoint="stipends.index",
+    approve=stipends.approve,
+    pay=stipends.pay,
+    already_paid=_l("This stipend was already paid. Nothing was recorded twice."),
+    approved=StipendStatus.APPROVED,
+    statuses=vocab.STIPEND_STATUSES,
+)
+REIMBURSEMENT = _Payable(
+    noun="reimbursement",
+    list_endpoint="stipends.reimbursements",
+    approve=stipends.approve_reimbursement,
+    pay=stipends.pay_reimbursement,
+    already_paid=_l("This was already paid back. Nothing was recorded twice."),
+    approved=ReimbursementStatus.APPROVED,
+    statuses=vocab.REIMBURSEMENT_STATUSES,
+)
+
+
+def _approve_one(row, kind: _Payable):
+    """The approve button of a list row."""
     if not ConfirmForm().validate_on_submit():
         abort(400)
     try:
-        stipends.approve(stipend, by=current_user)
+        kind.approve(row, by=current_user)
     except stipends.PaymentError as error:
         db.session.rollback()
-        flash(error_message(error), "error")
+        flash(error_message(error, reimbursement=kind.reimbursement), "error")
     else:
-        audit(current_user, "stipend.approved", stipend, amount=str(stipend.amount))
+        audit(current_user, f"{kind.noun}.approved", row, amount=str(row.amount))
         db.session.commit()
         flash(_("Approved. It can be paid now."), "success")
-    return redirect(_back(url_for("stipends.index")))
+    return redirect(_back(url_for(kind.list_endpoint)))
 
 
 def _pay_form(methods, member: Member) -> PayForm:
@@ -404,16 +449,14 @@ def _check_date(form: PayForm) -> bool:
     return True
 
 
-@bp.route("/coordinator/stipends/<int:stipend_id>/pay", methods=["GET", "POST"])
-@allow("coordinator", "admin")
-def pay(stipend_id: int):
-    stipend = _stipend_or_404(stipend_id)
-    rule = stipends.policy(stipend.meeting)
-    form = _pay_form(rule.methods, stipend.member)
+def _pay_one(row, kind: _Payable, methods, **page):
+    """The pay page: the warnings and the form; recording the payment once."""
+    form = _pay_form(methods, row.member)
     if form.validate_on_submit() and _check_date(form):
+        done_to = url_for(kind.list_endpoint)
         try:
-            done = stipends.pay(
-                stipend,
+            done = kind.pay(
+                row,
                 method=PaymentMethod(form.method.data),
                 reference=form.reference.data,
                 paid_on=paid_moment(form.paid_on.data),
@@ -422,31 +465,116 @@ def pay(stipend_id: int):
             )
         except stipends.PaymentError as error:
             db.session.rollback()
-            flash(error_message(error), "error")
-            return redirect(url_for("stipends.index"))
+            flash(error_message(error, reimbursement=kind.reimbursement), "error")
+            return redirect(done_to)
         if not done:
             db.session.rollback()
-            flash(_("This stipend was already paid. Nothing was recorded twice."), "error")
-            return redirect(url_for("stipends.index"))
-        audit(current_user, "stipend.paid", stipend, amount=str(stipend.amount), method=stipend.method.value)
+            flash(str(kind.already_paid), "error")
+            return redirect(done_to)
+        audit(current_user, f"{kind.noun}.paid", row, amount=str(row.amount), method=row.method.value)
         db.session.commit()
         flash(
-            _("Paid %(amount)s. We will text %(name)s.", amount=fmt_money(stipend.amount), name=_name(stipend.member)),
+            _("Paid %(amount)s. We will text %(name)s.", amount=fmt_money(row.amount), name=_name(row.member)),
             "success",
         )
-        return redirect(url_for("stipends.index"))
+        return redirect(done_to)
     when = paid_moment(form.paid_on.data) if form.paid_on.data and not form.paid_on.errors else utcnow()
-    found = stipends.warnings_for(stipend.member, stipend.amount, when)
+    found = stipends.warnings_for(row.member, row.amount, when)
     return render_template(
         "stipends/pay.html",
         form=form,
-        stipend=stipend,
-        row=stipend,
-        member=stipend.member,
-        warnings=warning_lines(stipend.member, found, stipend.amount),
-        status_label=vocab.STIPEND_STATUSES[stipend.status],
-        can_pay=stipend.status == StipendStatus.APPROVED,
+        row=row,
+        member=row.member,
+        warnings=warning_lines(row.member, found, row.amount),
+        status_label=kind.statuses[row.status],
+        can_pay=row.status == kind.approved,
         methods=vocab.PAYMENT_METHODS,
+        **page,
+    )
+
+
+@bp.post("/coordinator/stipends/<int:stipend_id>/approve")
+@allow("coordinator", "admin")
+def approve(stipend_id: int):
+    return _approve_one(_stipend_or_404(stipend_id), STIPEND)
+
+
+@bp.route("/coordinator/stipends/<int:stipend_id>/pay", methods=["GET", "POST"])
+@allow("coordinator", "admin")
+def pay(stipend_id: int):
+    stipend = _stipend_or_404(stipend_id)
+    return _pay_one(
+        stipend,
+        STIPEND,
+        stipends.policy(stipend.meeting).methods,
+        stipend=stipend,
+        can_change=stipend.status in OPEN_STIPENDS,
+    )
+
+
+@bp.route("/coordinator/stipends/<int:stipend_id>/amount", methods=["GET", "POST"])
+@allow("coordinator", "admin")
+def change_amount(stipend_id: int):
+    """A coordinator changes what a stipend pays, before it is paid, saying why. When the
+    new amount brings warnings (a benefits limit, a W-9), they are shown first and a second
+    press saves: a payment never blocks on them, and neither does this."""
+    stipend = _stipend_or_404(stipend_id)
+    back = _back(url_for("stipends.pay", stipend_id=stipend.id))
+    if stipend.status not in OPEN_STIPENDS:
+        flash(error_message(stipends.PaymentError(stipend.status)), "error")
+        return redirect(back)
+    form = AmountForm()
+    if request.method == "GET":
+        form.amount.data = stipend.amount_due
+    if form.validate_on_submit():
+        new = stipends.money(form.amount.data)
+        lines = _amount_warnings(stipend, new)
+        if lines and form.checked.data != str(new):
+            form.checked.data = str(new)
+            return _amount_page(stipend, form, lines, back, checking=True)
+        old_due = stipend.amount_due
+        try:
+            old, paid = stipends.change_amount(stipend, new, form.reason.data)
+        except stipends.PaymentError as error:
+            db.session.rollback()
+            flash(error_message(error), "error")
+            return redirect(back)
+        audit(
+            current_user,
+            "stipend.amount_changed",
+            stipend,
+            old=str(old),
+            new=str(paid),
+            old_due=str(old_due),
+            new_due=str(stipend.amount_due),
+            reason=stipend.note,
+        )
+        db.session.commit()
+        flash(
+            _("Saved: %(name)s will be paid %(amount)s.", name=_name(stipend.member), amount=fmt_money(paid)),
+            "success",
+        )
+        return redirect(back)
+    shown = form.amount.data if form.amount.data is not None and not form.amount.errors else stipend.amount_due
+    return _amount_page(stipend, form, _amount_warnings(stipend, stipends.money(shown)), back, checking=False)
+
+
+def _amount_warnings(stipend: Stipend, amount_due) -> list[str]:
+    """The pay page's warnings, for what would be paid if the amount due became ``amount_due``."""
+    paid = stipends.paid_after_change(stipend, amount_due)
+    return warning_lines(stipend.member, stipends.warnings_for(stipend.member, paid), paid)
+
+
+def _amount_page(stipend: Stipend, form: AmountForm, warnings: list[str], back: str, *, checking: bool):
+    return render_template(
+        "stipends/amount.html",
+        stipend=stipend,
+        member=stipend.member,
+        form=form,
+        warnings=warnings,
+        checking=checking,
+        back=back,
+        status_label=vocab.STIPEND_STATUSES[stipend.status],
     )
 
 
@@ -653,19 +781,7 @@ def reimbursement_new():
 @bp.post("/coordinator/reimbursements/<int:row_id>/approve")
 @allow("coordinator", "admin")
 def reimbursement_approve(row_id: int):
-    row = _reimbursement_or_404(row_id)
-    if not ConfirmForm().validate_on_submit():
-        abort(400)
-    try:
-        stipends.approve_reimbursement(row, by=current_user)
-    except stipends.PaymentError as error:
-        db.session.rollback()
-        flash(error_message(error, reimbursement=True), "error")
-    else:
-        audit(current_user, "reimbursement.approved", row, amount=str(row.amount))
-        db.session.commit()
-        flash(_("Approved. It can be paid now."), "success")
-    return redirect(_back(url_for("stipends.reimbursements")))
+    return _approve_one(_reimbursement_or_404(row_id), REIMBURSEMENT)
 
 
 @bp.route("/coordinator/reimbursements/<int:row_id>/reject", methods=["GET", "POST"])
@@ -700,46 +816,7 @@ def reimbursement_pay(row_id: int):
     methods = [m.value for m in PaymentMethod]
     if row.meeting is not None:
         methods = stipends.policy(row.meeting).methods
-    form = _pay_form(methods, row.member)
-    if form.validate_on_submit() and _check_date(form):
-        try:
-            done = stipends.pay_reimbursement(
-                row,
-                method=PaymentMethod(form.method.data),
-                reference=form.reference.data,
-                paid_on=paid_moment(form.paid_on.data),
-                by=current_user,
-                notify=True,
-            )
-        except stipends.PaymentError as error:
-            db.session.rollback()
-            flash(error_message(error, reimbursement=True), "error")
-            return redirect(url_for("stipends.reimbursements"))
-        if not done:
-            db.session.rollback()
-            flash(_("This was already paid back. Nothing was recorded twice."), "error")
-            return redirect(url_for("stipends.reimbursements"))
-        audit(current_user, "reimbursement.paid", row, amount=str(row.amount), method=row.method.value)
-        db.session.commit()
-        flash(
-            _("Paid %(amount)s. We will text %(name)s.", amount=fmt_money(row.amount), name=_name(row.member)),
-            "success",
-        )
-        return redirect(url_for("stipends.reimbursements"))
-    when = paid_moment(form.paid_on.data) if form.paid_on.data and not form.paid_on.errors else utcnow()
-    found = stipends.warnings_for(row.member, row.amount, when)
-    return render_template(
-        "stipends/pay.html",
-        form=form,
-        stipend=None,
-        row=row,
-        member=row.member,
-        warnings=warning_lines(row.member, found, row.amount),
-        status_label=vocab.REIMBURSEMENT_STATUSES[row.status],
-        can_pay=row.status == ReimbursementStatus.APPROVED,
-        kinds=vocab.REIMBURSEMENT_KINDS,
-        methods=vocab.PAYMENT_METHODS,
-    )
+    return _pay_one(row, REIMBURSEMENT, methods, stipend=None, kinds=vocab.REIMBURSEMENT_KINDS)
 
 
 # A parent's own ----------------------------------------------------------------------

@@ -43,6 +43,9 @@ from engage.supports import texts, vocab
 
 ZERO = Decimal("0.00")
 CENT = Decimal("0.01")
+# The most a coordinator can set a stipend (or a committee's policy) to.
+MAX_AMOUNT = Decimal(1000)
+REASON_MAX = 300
 
 
 class PaymentError(ValueError):
@@ -324,6 +327,46 @@ def restore(stipend: Stipend) -> None:
     )
 
 
+def paid_after_change(stipend: Stipend, amount) -> Decimal:
+    """What the parent would be paid if the amount due became ``amount`` (see below)."""
+    amount = money(amount)
+    if stipend.reduced_by_member and stipend.amount < amount:
+        return stipend.amount
+    return amount
+
+
+def change_amount(stipend: Stipend, amount, reason: str) -> tuple[Decimal, Decimal]:
+    """A coordinator sets what this stipend is worth (the parent left early, or the plan
+    pays a different rate this time), with a reason the parent will see. Only before it
+    is paid and while the parent has not said no thank you: one guarded UPDATE, so a form
+    loaded before someone else paid it can never change a paid stipend.
+
+    The new amount becomes the amount due. A parent who asked for less than that keeps
+    their lower amount; otherwise they are paid the new amount. Returns (old, new) of
+    what will be paid."""
+    amount = money(amount)
+    reason = (reason or "").strip()
+    if amount < 0 or amount > MAX_AMOUNT:
+        raise PaymentError("amount")
+    if not reason or len(reason) > REASON_MAX:
+        raise PaymentError("reason")
+    if stipend.status in (StipendStatus.PAID, StipendStatus.DECLINED):
+        raise PaymentError(stipend.status)
+    old = stipend.amount
+    # Worked out in the UPDATE itself, from the row as it is then (not from our copy):
+    # the parent may have asked for less a moment ago.
+    keeps_less = sa.and_(Stipend.reduced_by_member, Stipend.amount < amount)
+    _move(
+        stipend,
+        (StipendStatus.ELIGIBLE, StipendStatus.APPROVED),
+        amount_due=amount,
+        amount=sa.case((keeps_less, Stipend.amount), else_=amount),
+        reduced_by_member=sa.case((keeps_less, sa.true()), else_=sa.false()),
+        note=reason,
+    )
+    return old, stipend.amount
+
+
 def _record_payment(row, *, method: PaymentMethod, reference: str | None, paid_on: datetime, by) -> bool:
     """The one way a stipend or reimbursement is paid: compare-and-set from "approved" to
     "paid". False when someone else paid it a moment earlier; PaymentError otherwise."""
@@ -362,7 +405,7 @@ def pay(
     method = PaymentMethod(method)
     if not _record_payment(stipend, method=method, reference=reference, paid_on=paid_on, by=by):
         return False
-    if notify:
+    if notify and stipend.amount > 0:  # a coordinator may have set it to nothing: no "we paid you $0"
         _tell_paid(stipend.member, stipend.amount, method, meeting=stipend.meeting)
     return True
 
@@ -448,9 +491,11 @@ def pay_reimbursement(row: Reimbursement, *, method, reference, paid_on: datetim
 # Figures and exports ---------------------------------------------------------------
 
 
-def on_time_share(plan_ids, now: datetime | None = None) -> tuple[int, int]:
+def on_time_share(
+    plan_ids, now: datetime | None = None, since: datetime | None = None, until: datetime | None = None
+) -> tuple[int, int]:
     """(paid within STIPEND_ON_TIME_DAYS of the meeting, all paid or overdue) for meetings
-    that have happened."""
+    that have happened (and, if given, started at or after ``since`` and before ``until``)."""
     now = now or utcnow()
     days = timedelta(days=current_app.config["STIPEND_ON_TIME_DAYS"])
     query = (
@@ -461,6 +506,10 @@ def on_time_share(plan_ids, now: datetime | None = None) -> tuple[int, int]:
     )
     if plan_ids is not None:
         query = query.where(Committee.plan_id.in_(plan_ids))
+    if since is not None:
+        query = query.where(Meeting.starts_at >= since)
+    if until is not None:
+        query = query.where(Meeting.starts_at < until)
     on_time = counted = 0
     for status, paid_on, starts_at in db.session.execute(query):
         if status == StipendStatus.PAID:
