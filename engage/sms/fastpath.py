@@ -56,28 +56,30 @@ SELECT m.id AS member_id, m.locale, p.short_name, p.contact_phone,
        EXISTS (SELECT 1 FROM sms_opt_outs o WHERE o.phone = %(phone)s) AS stopped,
        EXISTS (SELECT 1 FROM signup_conversations s WHERE s.phone = %(phone)s) AS signing_up,
        EXISTS (SELECT 1 FROM inbound_messages i WHERE i.message_sid = %(sid)s) AS seen_sid,
-       c.id AS conversation_id, c.member_id AS conversation_member_id, c.awaiting, c.last_inbound_at
+       c.id AS conversation_id, c.member_id AS conversation_member_id, c.awaiting, c.last_inbound_at,
+       c.last_ack_at
 FROM (SELECT 1) AS one
 LEFT JOIN members m ON m.phone = %(phone)s AND m.deleted_at IS NULL
 LEFT JOIN plans p ON p.id = m.plan_id
 LEFT JOIN conversations c ON c.phone = %(phone)s
 """
 
-
+# The conversation as the read saw it, changed; nothing when it changed in between (its
+# last_inbound_at moves with every text, and only texts move last_ack_at) or when the
+# MessageSid was stored meanwhile.
 _UPDATE = """
     UPDATE conversations SET
         last_inbound_at = %(now)s,
         last_message_at = %(now)s,
         needs_reply = needs_reply OR %(keep)s,
         handled_at = CASE WHEN %(keep)s THEN NULL ELSE handled_at END,
-        last_ack_at = CASE WHEN %(ack)s AND (last_ack_at IS NULL OR last_ack_at < %(ack_before)s)
-                           THEN %(now)s ELSE last_ack_at END
+        last_ack_at = CASE WHEN %(ack)s THEN %(now)s ELSE last_ack_at END
     WHERE id = %(conversation_id)s
       AND awaiting IS NULL
       AND member_id IS NOT DISTINCT FROM %(member_id)s
       AND last_inbound_at IS NOT DISTINCT FROM %(seen)s
       AND NOT EXISTS (SELECT 1 FROM inbound_messages i WHERE i.message_sid = %(sid)s)
-    RETURNING id, last_ack_at = %(now)s AS acked
+    RETURNING id
 """
 # A number's first text: the conversation is new (another delivery creating it at the
 # same moment wins, and this one takes the long way).
@@ -87,27 +89,34 @@ _INSERT = """
     SELECT %(phone)s, %(member_id)s, %(keep)s, %(now)s, %(now)s, CASE WHEN %(ack)s THEN %(now)s END, %(now)s
     WHERE NOT EXISTS (SELECT 1 FROM inbound_messages i WHERE i.message_sid = %(sid)s)
     ON CONFLICT (phone) DO NOTHING
-    RETURNING id, last_ack_at = %(now)s AS acked
+    RETURNING id
 """
 
 
-def _write_statement(conversation: str, reply_columns: list[str]) -> str:
-    columns = ", ".join(reply_columns)
-    values = ", ".join("c.id" if name == "conversation_id" else f"%(r_{name})s" for name in reply_columns)
-    # Column names are the outbox's own (outbox.row_values), never input; values are parameters.
+def _write_statement(conversation: str, reply_columns: list[str] | None) -> str:
+    """The conversation, the text and (with ``reply_columns``) the reply's outbox row, in one
+    statement: the text only with its conversation, the reply only with its text."""
+    reply = ""
+    reply_id = "NULL::integer"
+    if reply_columns:
+        columns = ", ".join(reply_columns)
+        values = ", ".join("c.id" if name == "conversation_id" else f"%(r_{name})s" for name in reply_columns)
+        # Column names are the outbox's own (outbox.row_values), never input; values are parameters.
+        reply = f"""
+, reply AS (
+    INSERT INTO outbox_messages ({columns})
+    SELECT {values} FROM c, msg
+    RETURNING id
+)"""  # noqa: S608
+        reply_id = "(SELECT id FROM reply)"
     return f"""
 WITH c AS ({conversation}), msg AS (
     INSERT INTO inbound_messages (message_sid, conversation_id, body, intent, received_at)
     SELECT %(sid)s, c.id, %(body)s, %(intent)s, %(now)s FROM c
     ON CONFLICT (message_sid) DO NOTHING
     RETURNING id
-), reply AS (
-    INSERT INTO outbox_messages ({columns})
-    SELECT {values} FROM c, msg
-    WHERE %(has_reply)s AND (NOT %(ack)s OR c.acked)
-    RETURNING id
-)
-SELECT (SELECT count(*) FROM c) AS touched, (SELECT id FROM msg) AS message_id, (SELECT id FROM reply) AS reply_id
+){reply}
+SELECT (SELECT count(*) FROM c) AS touched, (SELECT id FROM msg) AS message_id, {reply_id} AS reply_id
 """  # noqa: S608
 
 
@@ -130,8 +139,12 @@ class InboundFastPath:
         self._texts: dict[tuple, tuple[str, int]] = {}
         sample = outbox.row_values("+1", "x", kind=OutboxKind.REPLY, locale="en", now=utcnow(), quiet=False)
         self.reply_columns = sorted({**sample, **outbox.sent_in_twiml(utcnow())})
-        self.update = _write_statement(_UPDATE, self.reply_columns)
-        self.insert = _write_statement(_INSERT, self.reply_columns)
+        # (new conversation, with a reply) -> statement
+        self.writes = {
+            (new, with_reply): _write_statement(_INSERT if new else _UPDATE, self.reply_columns if with_reply else None)
+            for new in (False, True)
+            for with_reply in (False, True)
+        }
         self.handled = 0  # texts answered here (for tests and the benchmark)
 
     @classmethod
@@ -179,6 +192,7 @@ class InboundFastPath:
                 "status": 200,
                 "ms": round((time.perf_counter() - started) * 1000, 1),
                 "who": "anonymous",
+                "via": "short",
             },
         )
         return [body]
@@ -227,12 +241,16 @@ class InboundFastPath:
             conv_member,
             awaiting,
             seen,
+            last_ack_at,
         ) = row
         if seen_sid or signing_up or awaiting is not None or (conversation_id is not None and conv_member != member_id):
             return None
         if member_id is not None and plan is None:
             return None  # a parent without a plan: the view finds one
 
+        # What engage.sms.inbound.handle decides for these texts, in the same order.
+        now = utcnow()
+        ack_due = last_ack_at is None or now - last_ack_at > inbound.ACK_EVERY
         keep = ack = False
         reply: tuple[str, int] | None = None
         reply_locale = locale
@@ -243,16 +261,16 @@ class InboundFastPath:
         elif stopped:
             pass  # free text from a number that said STOP: kept for the record, no answer
         elif member_id is None:
-            ack = True
-            reply, reply_locale = (
-                self._text(texts.unknown_number, None, locales=tuple(self.app.config["ENGAGE_LOCALES"])),
-                "en",
-            )
+            if ack_due:  # at most once an hour, so two robots never loop
+                ack = True
+                locales = tuple(self.app.config["ENGAGE_LOCALES"])
+                reply, reply_locale = self._text(texts.unknown_number, None, locales=locales), "en"
         else:
-            keep = ack = True
-            reply = self._text(texts.received, locale, plan=plan)
+            keep = True  # kept for a coordinator, acknowledged at most once an hour
+            if ack_due:
+                ack = True
+                reply = self._text(texts.received, locale, plan=plan)
 
-        now = utcnow()
         params = {
             "phone": phone,
             "sid": sid,
@@ -264,24 +282,23 @@ class InboundFastPath:
             "member_id": member_id,
             "keep": keep,
             "ack": ack,
-            "ack_before": now - inbound.ACK_EVERY,
-            "has_reply": reply is not None,
         }
-        text, segments = reply or ("", 0)
-        values = outbox.row_values(
-            phone,
-            text,
-            kind=OutboxKind.REPLY,
-            locale=reply_locale,
-            now=now,
-            quiet=False,
-            member_id=member_id,
-            conversation_id=conversation_id,
-            segments=segments,
-        )
-        values.update(outbox.sent_in_twiml(now))
-        params.update({f"r_{name}": _plain(values.get(name)) for name in self.reply_columns})
-        write = self.insert if conversation_id is None else self.update
+        text = ""
+        if reply is not None:
+            text, segments = reply
+            values = outbox.row_values(
+                phone,
+                text,
+                kind=OutboxKind.REPLY,
+                locale=reply_locale,
+                now=now,
+                quiet=False,
+                member_id=member_id,
+                segments=segments,
+            )
+            values.update(outbox.sent_in_twiml(now))
+            params.update({f"r_{name}": _plain(values.get(name)) for name in self.reply_columns})
+        write = self.writes[(conversation_id is None, reply is not None)]
         touched, message_id, reply_id = conn.execute(write, params).fetchone()
         if not touched:
             return None  # the conversation changed since the read: the long way
