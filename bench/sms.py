@@ -454,6 +454,10 @@ def gunicorn(app_spec: str, env: dict, *, workers: int, threads: int, log_path: 
         "30",
         app_spec,
     ]
+    if os.environ.get("BENCH_APP_CPUS"):
+        # e.g. BENCH_APP_CPUS=0: the servers under test on core 0 only, so that PostgreSQL and
+        # the load generator (started with ``taskset -c 1``) do not share their cores.
+        cmd = ["taskset", "-c", os.environ["BENCH_APP_CPUS"], *cmd]
     with open(log_path, "ab") as log:
         proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)  # noqa: S603
     try:
