@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from flask_babel import get_translations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -44,6 +46,34 @@ def slug():
 
 def colour():
     return v.Regexp(r"^#[0-9a-fA-F]{6}$", message=_l("Use a colour like #1f5f8b."))
+
+
+def amount_range(top: Decimal, bottom: Decimal = Decimal(0)):
+    """From ``bottom`` to ``top`` dollars; "NaN" and "Infinity" (which Decimal reads) are refused
+    with the same message instead of failing the comparison."""
+    in_range = v.NumberRange(
+        min=bottom,
+        max=top,
+        message=_l("Please enter an amount from %(min)s to %(max)s.", min=f"${bottom:,.0f}", max=f"${top:,.0f}"),
+    )
+
+    def check(form, field):
+        if isinstance(field.data, Decimal) and not field.data.is_finite():
+            raise v.StopValidation(in_range.message)
+        in_range(form, field)
+
+    return check
+
+
+def dollars_and_cents(message):
+    """At most two decimals ("12.50", not "12.345"); runs after ``amount_range``."""
+
+    def check(form, field):
+        value = field.data
+        if isinstance(value, Decimal) and value.is_finite() and value.normalize().as_tuple().exponent < -2:
+            raise v.StopValidation(message)
+
+    return check
 
 
 def url():

@@ -6,7 +6,6 @@ from __future__ import annotations
 import copy
 import unicodedata
 from datetime import date, datetime, timedelta
-from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
 from flask_babel import lazy_pgettext
@@ -26,12 +25,13 @@ from wtforms import (
 from wtforms import validators as v
 from wtforms.fields.choices import SelectChoice
 
-from engage.forms import BaseForm, max_length, optional, required, url
+from engage.forms import BaseForm, amount_range, dollars_and_cents, max_length, optional, required, url
 from engage.i18n import fmt_money, language_name
 from engage.meetings.rosters import ROLE_LABELS, STATUS_LABELS
 from engage.meetings.schedule import zone
 from engage.members.vocab import INTERPRETER_LANGUAGES
 from engage.models import MeetingFormat, RosterRole, RosterStatus
+from engage.supports.stipends import MAX_AMOUNT
 
 FORMAT_LABELS = {
     MeetingFormat.IN_PERSON: _l("In person"),
@@ -63,8 +63,6 @@ EVERY_MONTHS = {
     12: _l("every year"),
 }
 BODY_MAX = 20000
-MAX_STIPEND = Decimal(1000)
-STIPEND_RANGE_MESSAGE = _l("Please enter an amount from $0 to $1,000.")
 
 
 def number_range(low: int, high: int):
@@ -80,23 +78,12 @@ def _no_control_characters(value):
     return "".join(ch for ch in value if ch in "\n\t" or unicodedata.category(ch) != "Cc")
 
 
-def dollars_and_cents(form, field):
-    """A real amount with at most two decimals ("12.50"; not "12.345", "NaN" or "Infinity")."""
-    value = field.data
-    if value is None:
-        return
-    if not value.is_finite():
-        raise v.StopValidation(STIPEND_RANGE_MESSAGE)
-    if value.normalize().as_tuple().exponent < -2:
-        raise v.StopValidation(_l("Please enter an amount in dollars and cents, like 12.50."))
-
-
 def stipend_validators() -> list:
-    """Optional, dollars and cents, from $0 to $1,000."""
+    """Optional, from $0 to $1,000 (the stipends' own limit), dollars and cents."""
     return [
         optional(),
-        dollars_and_cents,
-        v.NumberRange(min=Decimal(0), max=MAX_STIPEND, message=STIPEND_RANGE_MESSAGE),
+        amount_range(MAX_AMOUNT),
+        dollars_and_cents(_l("Please enter an amount in dollars and cents, like 12.50.")),
     ]
 
 

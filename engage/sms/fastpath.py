@@ -352,10 +352,3 @@ class _Held:
 
     def __del__(self):
         self.conn.close()
-
-
-def close_connections() -> None:
-    """Close this thread's fast-path connections."""
-    for held in getattr(_local, "connections", {}).values():
-        held.conn.close()
-    _local.connections = {}

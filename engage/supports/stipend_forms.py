@@ -19,29 +19,12 @@ from wtforms import (
 from wtforms import validators as v
 from wtforms.fields.choices import SelectChoice
 
-from engage.forms import BaseForm, max_length, optional, required
+from engage.forms import BaseForm, amount_range, dollars_and_cents, max_length, optional, required
 from engage.models import PaymentMethod, ReimbursementKind
 from engage.supports import vocab
 from engage.supports.stipends import MAX_AMOUNT, REASON_MAX
 
 MAX_REIMBURSEMENT = Decimal(5000)
-
-
-def amount_range(top: Decimal = MAX_AMOUNT, bottom: Decimal = Decimal(0)):
-    """From ``bottom`` to ``top`` dollars; "NaN" and "Infinity" (which Decimal reads) are refused
-    with the same message instead of failing the comparison."""
-    in_range = v.NumberRange(
-        min=bottom,
-        max=top,
-        message=_l("Please enter an amount from %(min)s to %(max)s.", min=f"${bottom:,.0f}", max=f"${top:,.0f}"),
-    )
-
-    def check(form, field):
-        if isinstance(field.data, Decimal) and not field.data.is_finite():
-            raise v.StopValidation(in_range.message)
-        in_range(form, field)
-
-    return check
 
 
 def method_choices(methods=None) -> list[SelectChoice]:
@@ -56,13 +39,13 @@ class ConfirmForm(BaseForm):
 class PolicyForm(BaseForm):
     stipend_amount = DecimalField(
         _l("Amount for attending a meeting (US dollars)"),
-        [optional(), amount_range()],
+        [optional(), amount_range(MAX_AMOUNT)],
         places=2,
         description=_l("For example 50. Leave empty if there is none."),
     )
     stipend_prep_amount = DecimalField(
         _l("Amount for preparation time (US dollars)"),
-        [optional(), amount_range()],
+        [optional(), amount_range(MAX_AMOUNT)],
         places=2,
         description=_l("Added for reading and preparing before the meeting. For example 25."),
     )
@@ -110,7 +93,11 @@ class AmountForm(BaseForm):
 
     amount = DecimalField(
         _l("New amount (US dollars)"),
-        [required(), amount_range()],
+        [
+            required(),
+            amount_range(MAX_AMOUNT),
+            dollars_and_cents(_l("Please enter dollars and cents only, for example 25.50.")),
+        ],
         places=2,
         description=_l("For example 25. Enter 0 if nothing should be paid."),
     )
@@ -121,12 +108,6 @@ class AmountForm(BaseForm):
     )
     # The amount whose warnings the coordinator has seen (set by the page, not typed).
     checked = HiddenField()
-
-    def validate_amount(self, field):
-        if field.data is None or field.errors:  # already told (and 1e999999 cannot be rounded)
-            return
-        if field.data != field.data.quantize(Decimal("0.01")):
-            raise v.ValidationError(_l("Please enter dollars and cents only, for example 25.50."))
 
 
 class RejectForm(BaseForm):
