@@ -14,11 +14,17 @@ from flask import Flask, g, request
 
 PHONE_RE = re.compile(r"(?<![\w])\+?\d[\d\s().\-]{7,}\d(?![\w])")
 EMAIL_RE = re.compile(r"[\w.+-]+@[\w-]+\.[\w.-]+")
+# Both in one pass; where they overlap, the one that starts first is masked.
+SENSITIVE_RE = re.compile(f"(?P<phone>{PHONE_RE.pattern})|{EMAIL_RE.pattern}")
 RESERVED = set(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {"message", "asctime"}
 
 
+def _mask(found: re.Match) -> str:
+    return "[phone]" if found.group("phone") is not None else "[email]"
+
+
 def redact(text: str) -> str:
-    return EMAIL_RE.sub("[email]", PHONE_RE.sub("[phone]", text))
+    return SENSITIVE_RE.sub(_mask, text)
 
 
 def _clean(value):
@@ -28,7 +34,9 @@ def _clean(value):
         return {k: _clean(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
         return [_clean(v) for v in value]
-    return value
+    if value is None or isinstance(value, int | float):
+        return value
+    return redact(str(value))  # what json.dumps would write for it, masked
 
 
 class JsonFormatter(logging.Formatter):
@@ -44,7 +52,8 @@ class JsonFormatter(logging.Formatter):
                 data[key] = value
         if record.exc_info:
             data["exc"] = self.formatException(record.exc_info)
-        return redact(json.dumps(_clean(data), default=str, ensure_ascii=False))
+        # Every string was masked on its own (a JSON escape could hide a number from the pattern).
+        return json.dumps(_clean(data), default=str, ensure_ascii=False)
 
 
 JsonFormatter.converter = time.gmtime

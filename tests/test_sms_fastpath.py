@@ -4,9 +4,10 @@ everything else to the view without writing anything."""
 
 from __future__ import annotations
 
+import threading
+import time
 from datetime import timedelta
 
-import psycopg
 import pytest
 import sqlalchemy as sa
 
@@ -272,22 +273,14 @@ def test_the_short_way_is_not_installed_without_postgresql_or_when_turned_off(da
         assert "engage.sms_fast_path" not in no_token.extensions
 
 
-def test_a_thread_closes_its_connection_when_it_ends(app, fast):
-    import threading
-
-    seen = []
-
-    def use():
-        seen.append(fast._connection())
-
-    t = threading.Thread(target=use)
-    t.start()
-    t.join()
+def test_the_process_connection_is_closed_with_the_short_way(app, fast):
+    conn = fast._connection()
+    assert fast._connection() is conn  # one a process, whichever thread leads the batch
+    fast._held = None
     import gc
 
     gc.collect()
-    assert seen[0].closed
-    assert isinstance(seen[0], psycopg.Connection)
+    assert conn.closed
 
 
 def test_the_short_way_knows_every_hook_that_may_take_a_plain_text(app):
@@ -301,3 +294,112 @@ def test_the_short_way_knows_every_hook_that_may_take_a_plain_text(app):
 
     assert set(inbound.CONVERSATION_HOOKS) == {question_hook, needs_hook, carry_on}
     assert None not in inbound.INTENT_HANDLERS and keywords.HELP not in inbound.INTENT_HANDLERS
+
+
+def _wait_for(condition, seconds: float = 5.0) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.005)
+
+
+def test_group_commit_runs_waiting_texts_together_one_per_number_in_order():
+    seen: list[list[str]] = []
+    release = threading.Event()
+
+    def run(batch):
+        seen.append([t.sid for t in batch])
+        if len(seen) == 1:
+            release.wait(5)
+        if len(seen) == 2:
+            raise RuntimeError("the second batch fails")
+        for t in batch:
+            t.answer = f"ok:{t.sid}"
+
+    group = fastpath.GroupCommit(run)
+    texts_ = [fastpath._Text(phone, sid, "hola", None) for phone, sid in [("a", "s1"), ("b", "s2"), ("c", "s3")]]
+    texts_.append(fastpath._Text("b", "s4", "hola", None))  # a second text from b
+    results: dict[str, object] = {}
+
+    def submit(text):
+        try:
+            results[text.sid] = group.submit(text)
+        except RuntimeError as exc:
+            results[text.sid] = exc
+
+    first = threading.Thread(target=submit, args=(texts_[0],))
+    first.start()
+    _wait_for(lambda: seen)
+    others = [threading.Thread(target=submit, args=(t,)) for t in texts_[1:]]
+    for n, thread in enumerate(others, start=1):
+        thread.start()
+        _wait_for(lambda n=n: len(group._waiting) == n)  # queued in this order
+    release.set()
+    for thread in [first, *others]:
+        thread.join(5)
+    # s1 alone; then s2 leads s3 (s4 is b's second text: it waits for the next batch).
+    assert seen == [["s1"], ["s2", "s3"], ["s4"]]
+    assert results["s1"] == "ok:s1" and results["s4"] == "ok:s4"
+    assert isinstance(results["s2"], RuntimeError)  # the leader of a failed batch sees why
+    assert results["s3"] is None  # the others take the long way
+    assert (group.batches, group.texts, group._busy, group._waiting) == (3, 4, False, [])
+
+
+def test_texts_that_arrive_together_are_stored_together_each_with_its_own_answer(
+    app, cast, twilio, fast, monkeypatch
+):
+    phones = [f"+1510555{700 + k:04d}" for k in range(6)]
+    for k, phone in enumerate(phones):
+        make_member(phone, f"Madre {k}", plan=cast.plan_a, locale="es")
+    db.session.commit()
+    for phone in phones:
+        twilio.text("primero", phone=phone)
+    for phone in phones[:3]:
+        rewind_ack(phone)  # these three are due an acknowledgement, the rest not
+    real_read = fast._read
+    first = threading.Event()
+
+    def slow_first_read(batch):
+        if not first.is_set():  # hold the first batch so that the others queue behind it
+            first.set()
+            time.sleep(0.3)
+        return real_read(batch)
+
+    monkeypatch.setattr(fast, "_read", slow_first_read)
+    before, batches, grouped = fast.handled, fast.group.batches, fast.group.texts
+    answers: dict[tuple[str, str], list[str]] = {}
+
+    def send(phone, body):
+        with app.app_context():
+            answers[(phone, body)] = reply_texts(FakeTwilio(app).text(body, phone=phone))
+
+    sends = [(phone, "¿Hay cuidado de niños?") for phone in phones] + [(phones[0], "otra pregunta")]
+    threads = [threading.Thread(target=send, args=s) for s in sends]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(10)
+    assert len(answers) == len(sends)
+    assert fast.handled == before + len(sends)
+    assert fast.group.texts - grouped == len(sends)
+    assert fast.group.batches - batches < len(sends)  # some were written by one statement
+    received = rendered(app, "es", texts.received, plan="AFH")
+    db.session.expire_all()
+    for phone in phones:
+        conv = db.session.scalar(sa.select(Conversation).where(Conversation.phone == phone))
+        bodies = db.session.scalars(
+            sa.select(InboundMessage.body).where(InboundMessage.conversation_id == conv.id).order_by(InboundMessage.id)
+        ).all()
+        replies = db.session.scalars(
+            sa.select(OutboxMessage).where(OutboxMessage.phone == phone).order_by(OutboxMessage.id)
+        ).all()
+        assert all(r.conversation_id == conv.id and r.member_id == conv.member_id for r in replies)
+        if phone == phones[0]:
+            assert sorted(bodies[1:]) == sorted(["¿Hay cuidado de niños?", "otra pregunta"])
+            got = answers[(phone, "¿Hay cuidado de niños?")] + answers[(phone, "otra pregunta")]
+            assert got == [received]  # one acknowledgement for the two, whichever came first
+        else:
+            assert bodies == ["primero", "¿Hay cuidado de niños?"]
+            assert answers[(phone, "¿Hay cuidado de niños?")] == ([received] if phone in phones[:3] else [])
+        assert len(replies) == (2 if phone in phones[:3] else 1)  # "primero"'s acknowledgement, and this one's
+        assert replies[-1].body == received and replies[-1].via == "twiml"

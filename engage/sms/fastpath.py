@@ -4,43 +4,53 @@ Most texts are plain: free text from a parent whose conversation is waiting for
 nothing, HELP, or free text from a number we do not know. For those, the whole answer
 is known from one read, and everything the text changes can be written by one
 statement, so this WSGI layer answers them without going through Flask, the ORM or a
-pooled session: one ``SELECT`` (member, plan, STOP, sign-up, conversation) and one
-autocommitted ``WITH … UPDATE … INSERT … INSERT`` (the conversation, the text, the
-reply's outbox row), on a connection of its own per thread.
+pooled session.
+
+Texts that arrive together are handled together (group commit): the first request
+thread to come takes every plain text waiting in its process (one per phone number)
+and runs one ``SELECT`` for all of them (member, plan, STOP, sign-up, conversation)
+and one autocommitted ``WITH … UPDATE … INSERT … INSERT`` (the conversations, the
+texts, the replies' outbox rows) on the process's own connection; the others wait for
+it and answer from what it wrote. A text is answered only after the statement that
+stored it has committed, so a 200 to Twilio still means the text is kept. One text at
+a time is simply a batch of one.
 
 Everything else goes on to the Flask view (``engage.sms.routes``), which stays the
 authority: a bad or missing signature, a text that is a word (STOP, START, YES, NO,
 JOIN, a language) or an answer a part of engage is waiting for (a sign-up in progress,
-``Conversation.awaiting``), a new number, a retried MessageSid, a person without a
-plan, SQLite, or any database error. Nothing is written before that hand-over.
+``Conversation.awaiting``), a retried MessageSid, a person without a plan, SQLite, or
+any database error. Nothing is written before that hand-over.
 
 The rules are those of ``engage.sms.inbound`` — the same texts, the same "once an hour"
 acknowledgement (``ACK_EVERY``), the same outbox rows (``outbox.row_values``) — and the
 write only happens when the conversation is still as the read saw it: its
 ``last_inbound_at`` is compared in the ``UPDATE``'s ``WHERE``, which PostgreSQL
 re-checks on the newest row version after waiting for its lock, so a text from the
-same number that committed in between (a STOP, say) sends this one the long way. The
-three writes are one statement: all or nothing.
+same number that committed in between (a STOP, say) sends this one the long way. A
+batch's writes are one statement: all or nothing.
 """
 
 from __future__ import annotations
 
 import io
+import json
 import logging
 import threading
 import time
 from collections.abc import Callable
-from urllib.parse import parse_qsl
+from dataclasses import dataclass, field
+from datetime import datetime
+from urllib.parse import parse_qsl, urlparse
 
 import psycopg
 import sqlalchemy as sa
 from flask import Flask
 from flask_babel import force_locale
-from twilio.request_validator import RequestValidator
+from sqlalchemy.dialects import postgresql
+from twilio.request_validator import RequestValidator, add_port, compare, remove_port
 from twilio.twiml.messaging_response import MessagingResponse
-from werkzeug.datastructures import MultiDict
 
-from engage.models import OutboxKind, utcnow
+from engage.models import Conversation, InboundMessage, OutboxKind, OutboxMessage, utcnow
 from engage.security import STATIC_HEADERS
 from engage.sms import inbound, keywords, outbox, texts
 from engage.sms.segments import count_segments
@@ -48,81 +58,216 @@ from engage.sms.segments import count_segments
 log = logging.getLogger("engage")
 PATH = "/sms/inbound"
 MAX_FORM_BYTES = 64 * 1024  # Twilio's forms are about 1 KB; bigger ones take the long way
-_local = threading.local()
+MAX_BATCH = 64  # texts written by one statement
 NO_REPLY = str(MessagingResponse())
+_CALLBACK_MARK = 987_654_321_987_654_321  # stands for the outbox row id in a cached answer
+
+# A batch is a handful of texts, each joined to its rows by primary or unique key: index
+# lookups always. (The planner cannot know how many texts a JSON array holds and guesses
+# 100, which with a young table's statistics picks hash joins over whole-table scans.)
+PLANNER_OPTIONS = "-c enable_hashjoin=off -c enable_mergejoin=off -c enable_seqscan=off -c plan_cache_mode=force_generic_plan"
 
 READ = """
-SELECT m.id AS member_id, m.locale, p.short_name, p.contact_phone,
-       EXISTS (SELECT 1 FROM sms_opt_outs o WHERE o.phone = %(phone)s) AS stopped,
-       EXISTS (SELECT 1 FROM signup_conversations s WHERE s.phone = %(phone)s) AS signing_up,
-       EXISTS (SELECT 1 FROM inbound_messages i WHERE i.message_sid = %(sid)s) AS seen_sid,
+SELECT x.i, m.id AS member_id, m.locale, m.short_name, m.contact_phone,
+       (SELECT true FROM sms_opt_outs o WHERE o.phone = x.phone LIMIT 1) IS NOT NULL AS stopped,
+       (SELECT true FROM signup_conversations s WHERE s.phone = x.phone LIMIT 1) IS NOT NULL AS signing_up,
+       (SELECT true FROM inbound_messages im WHERE im.message_sid = x.sid LIMIT 1) IS NOT NULL AS seen_sid,
        c.id AS conversation_id, c.member_id AS conversation_member_id, c.awaiting, c.last_inbound_at,
        c.last_ack_at
-FROM (SELECT 1) AS one
-LEFT JOIN members m ON m.phone = %(phone)s AND m.deleted_at IS NULL
-LEFT JOIN plans p ON p.id = m.plan_id
-LEFT JOIN conversations c ON c.phone = %(phone)s
+FROM unnest(%(phones)s::text[], %(sids)s::text[]) WITH ORDINALITY AS x(phone, sid, i)
+LEFT JOIN LATERAL (
+    SELECT m.id, m.locale, p.short_name, p.contact_phone
+    FROM members m LEFT JOIN plans p ON p.id = m.plan_id
+    WHERE m.phone = x.phone AND m.deleted_at IS NULL
+    LIMIT 1
+) AS m ON true
+LEFT JOIN LATERAL (
+    SELECT c.id, c.member_id, c.awaiting, c.last_inbound_at, c.last_ack_at
+    FROM conversations c WHERE c.phone = x.phone
+    LIMIT 1
+) AS c ON true
 """
 
-# The conversation as the read saw it, changed; nothing when it changed in between (its
-# last_inbound_at moves with every text, and only texts move last_ack_at) or when the
-# MessageSid was stored meanwhile.
-_UPDATE = """
-    UPDATE conversations SET
+# One row of ``x`` a text. A conversation is changed only when it is as the read saw it:
+# its last_inbound_at moves with every text (and only texts move last_ack_at), and the
+# MessageSid was not stored meanwhile. A number's first text creates its conversation
+# (another delivery creating it at the same moment wins, and this text takes the long
+# way). The text is stored only with its conversation, the reply only with its text.
+_WRITE = """
+WITH x AS (
+    SELECT * FROM jsonb_to_recordset(%(texts)s::jsonb) AS x({columns})
+), upd AS (
+    UPDATE conversations AS c SET
         last_inbound_at = %(now)s,
         last_message_at = %(now)s,
-        needs_reply = needs_reply OR %(keep)s,
-        handled_at = CASE WHEN %(keep)s THEN NULL ELSE handled_at END,
-        last_ack_at = CASE WHEN %(ack)s THEN %(now)s ELSE last_ack_at END
-    WHERE id = %(conversation_id)s
-      AND awaiting IS NULL
-      AND member_id IS NOT DISTINCT FROM %(member_id)s
-      AND last_inbound_at IS NOT DISTINCT FROM %(seen)s
-      AND NOT EXISTS (SELECT 1 FROM inbound_messages i WHERE i.message_sid = %(sid)s)
-    RETURNING id
-"""
-# A number's first text: the conversation is new (another delivery creating it at the
-# same moment wins, and this one takes the long way).
-_INSERT = """
+        needs_reply = c.needs_reply OR x.keep,
+        handled_at = CASE WHEN x.keep THEN NULL ELSE c.handled_at END,
+        last_ack_at = CASE WHEN x.ack THEN %(now)s ELSE c.last_ack_at END
+    FROM x
+    WHERE c.id = ANY(%(conversation_ids)s::integer[])
+      AND c.id = x.conversation_id
+      AND c.awaiting IS NULL
+      AND c.member_id IS NOT DISTINCT FROM x.member_id
+      AND c.last_inbound_at IS NOT DISTINCT FROM x.seen
+      AND (SELECT true FROM inbound_messages im WHERE im.message_sid = x.sid LIMIT 1) IS NULL
+    RETURNING x.i, c.id
+), ins AS (
     INSERT INTO conversations (phone, member_id, needs_reply, last_inbound_at, last_message_at, last_ack_at,
                                created_at)
-    SELECT %(phone)s, %(member_id)s, %(keep)s, %(now)s, %(now)s, CASE WHEN %(ack)s THEN %(now)s END, %(now)s
-    WHERE NOT EXISTS (SELECT 1 FROM inbound_messages i WHERE i.message_sid = %(sid)s)
+    SELECT x.phone, x.member_id, x.keep, %(now)s, %(now)s, CASE WHEN x.ack THEN %(now)s END, %(now)s
+    FROM x
+    WHERE x.conversation_id IS NULL
+      AND (SELECT true FROM inbound_messages im WHERE im.message_sid = x.sid LIMIT 1) IS NULL
     ON CONFLICT (phone) DO NOTHING
-    RETURNING id
+    RETURNING phone, id
+), c AS (
+    SELECT i, id FROM upd
+    UNION ALL
+    SELECT x.i, ins.id FROM ins JOIN x ON x.phone = ins.phone AND x.conversation_id IS NULL
+), msg AS (
+    INSERT INTO inbound_messages (message_sid, conversation_id, body, intent, received_at)
+    SELECT x.sid, c.id, x.body, x.intent, %(now)s FROM c JOIN x ON x.i = c.i
+    ON CONFLICT (message_sid) DO NOTHING
+    RETURNING message_sid, id
+), reply AS (
+    INSERT INTO outbox_messages ({reply_columns})
+    SELECT {reply_values} FROM c JOIN x ON x.i = c.i JOIN msg ON msg.message_sid = x.sid
+    WHERE x.reply
+    RETURNING conversation_id, id
+)
+SELECT x.i, c.id IS NOT NULL AS touched, msg.id AS message_id, reply.id AS reply_id
+FROM x
+LEFT JOIN c ON c.i = x.i
+LEFT JOIN msg ON msg.message_sid = x.sid
+LEFT JOIN reply ON reply.conversation_id = c.id
 """
 
 
-def _write_statement(conversation: str, reply_columns: list[str] | None) -> str:
-    """The conversation, the text and (with ``reply_columns``) the reply's outbox row, in one
-    statement: the text only with its conversation, the reply only with its text."""
-    reply = ""
-    reply_id = "NULL::integer"
-    if reply_columns:
-        columns = ", ".join(reply_columns)
-        values = ", ".join("c.id" if name == "conversation_id" else f"%(r_{name})s" for name in reply_columns)
-        # Column names are the outbox's own (outbox.row_values), never input; values are parameters.
-        reply = f"""
-, reply AS (
-    INSERT INTO outbox_messages ({columns})
-    SELECT {values} FROM c, msg
-    RETURNING id
-)"""  # noqa: S608
-        reply_id = "(SELECT id FROM reply)"
-    return f"""
-WITH c AS ({conversation}), msg AS (
-    INSERT INTO inbound_messages (message_sid, conversation_id, body, intent, received_at)
-    SELECT %(sid)s, c.id, %(body)s, %(intent)s, %(now)s FROM c
-    ON CONFLICT (message_sid) DO NOTHING
-    RETURNING id
-){reply}
-SELECT (SELECT count(*) FROM c) AS touched, (SELECT id FROM msg) AS message_id, {reply_id} AS reply_id
-"""  # noqa: S608
+def _sql_type(table: sa.Table, column: str) -> str:
+    return table.c[column].type.compile(dialect=postgresql.dialect())
+
+
+def _write_statement(reply_columns: list[str]) -> str:
+    """The batch write: its texts come as one JSON array of objects. Column names and
+    types are the models' own, never input; values are parameters."""
+    conversations, texts_, replies = Conversation.__table__, InboundMessage.__table__, OutboxMessage.__table__
+    columns = [
+        ("i", "integer"),
+        ("phone", _sql_type(conversations, "phone")),
+        ("sid", _sql_type(texts_, "message_sid")),
+        ("body", _sql_type(texts_, "body")),
+        ("intent", _sql_type(texts_, "intent")),
+        ("conversation_id", "integer"),
+        ("member_id", "integer"),
+        ("seen", _sql_type(conversations, "last_inbound_at")),
+        ("keep", "boolean"),
+        ("ack", "boolean"),
+        ("reply", "boolean"),
+    ]
+    own = [name for name in reply_columns if name != "conversation_id"]
+    columns += [(f"r_{name}", _sql_type(replies, name)) for name in own]
+    values = ", ".join("c.id" if name == "conversation_id" else f"x.r_{name}" for name in reply_columns)
+    return _WRITE.format(
+        columns=", ".join(f"{name} {kind}" for name, kind in columns),
+        reply_columns=", ".join(reply_columns),
+        reply_values=values,
+    )
+
+
+def _json_value(value):
+    """Times as ISO 8601 (PostgreSQL reads them back to the microsecond), enums as their values."""
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return _plain(value)
 
 
 def _plain(value):
     """Enum members as the strings the ORM stores (psycopg would write the name)."""
     return value.value if hasattr(value, "value") else value
+
+
+class _Form(dict):
+    """A parsed form, name -> its values: ``get`` gives the first, ``getall`` all of them
+    (what twilio's RequestValidator asks a multi-valued form for)."""
+
+    __slots__ = ()
+
+    def get(self, name, default=None):
+        values = dict.get(self, name)
+        return values[0] if values else default
+
+    getall = dict.__getitem__
+
+    @classmethod
+    def parse(cls, raw: bytes) -> _Form:
+        form = cls()
+        for name, value in parse_qsl(raw.decode("utf-8"), keep_blank_values=True):
+            form.setdefault(name, []).append(value)
+        return form
+
+
+@dataclass(eq=False)
+class _Text:
+    """A plain text waiting for its batch, and what became of it."""
+
+    phone: str
+    sid: str
+    body: str
+    intent: str | None
+    answer: str | None = None  # TwiML, or None: the long way
+    lead: bool = False  # woken to run the next batch
+    done: threading.Event = field(default_factory=threading.Event)
+
+
+class GroupCommit:
+    """Runs texts in batches, one batch at a time per process, with no thread of its own:
+    the first text to arrive while no batch runs leads — it runs a batch of itself and
+    every text waiting (one per phone number) — and the rest wait to be answered. When a
+    batch ends, the oldest text still waiting leads the next."""
+
+    def __init__(self, run: Callable[[list[_Text]], None], limit: int = MAX_BATCH):
+        self.run = run
+        self.limit = limit
+        self._lock = threading.Lock()
+        self._waiting: list[_Text] = []
+        self._busy = False
+        self.batches = self.texts = 0  # for tests and the benchmark
+
+    def submit(self, text: _Text) -> str | None:
+        with self._lock:
+            if self._busy:
+                self._waiting.append(text)
+            else:
+                self._busy = text.lead = True
+        if not text.lead:
+            text.done.wait()
+            if not text.lead:
+                return text.answer
+        with self._lock:
+            batch, phones, rest = [text], {text.phone}, []
+            for other in self._waiting:
+                if other.phone in phones or len(batch) >= self.limit:
+                    rest.append(other)  # a number's texts go one batch at a time, in order
+                else:
+                    batch.append(other)
+                    phones.add(other.phone)
+            self._waiting = rest
+        try:
+            self.run(batch)
+        finally:
+            with self._lock:
+                self.batches += 1
+                self.texts += len(batch)
+                following = self._waiting.pop(0) if self._waiting else None
+                if following is None:
+                    self._busy = False
+                else:
+                    following.lead = True
+            for other in batch[1:]:
+                other.done.set()
+            if following is not None:
+                following.done.set()
+        return text.answer
 
 
 class InboundFastPath:
@@ -134,17 +279,20 @@ class InboundFastPath:
         url = sa.engine.make_url(app.config["SQLALCHEMY_DATABASE_URI"])
         self.conninfo = url.set(drivername="postgresql").render_as_string(hide_password=False)
         self.base_url = app.config["PUBLIC_BASE_URL"].rstrip("/")
-        self.url = self.base_url + PATH
+        # RequestValidator.validate's two spellings of our address (with and without the
+        # port), the one Twilio uses first.
+        parsed = urlparse(self.base_url + PATH)
+        self.signed_urls = tuple(dict.fromkeys((remove_port(parsed), add_port(parsed))))
         self.validator = RequestValidator(app.config["TWILIO_AUTH_TOKEN"])
-        self._texts: dict[tuple, tuple[str, int]] = {}
+        self._texts: dict[tuple, tuple[str, int, tuple[str, str]]] = {}
         sample = outbox.row_values("+1", "x", kind=OutboxKind.REPLY, locale="en", now=utcnow(), quiet=False)
         self.reply_columns = sorted({**sample, **outbox.sent_in_twiml(utcnow())})
-        # (new conversation, with a reply) -> statement
-        self.writes = {
-            (new, with_reply): _write_statement(_INSERT if new else _UPDATE, self.reply_columns if with_reply else None)
-            for new in (False, True)
-            for with_reply in (False, True)
-        }
+        self.write = _write_statement(self.reply_columns)
+        self.headers = [("Content-Type", "text/xml; charset=utf-8"), *STATIC_HEADERS.items()]
+        self.headers.append(("Cache-Control", "no-store"))
+        self.group = GroupCommit(self._run)
+        self._conn_lock = threading.Lock()
+        self._held: _Held | None = None
         self.handled = 0  # texts answered here (for tests and the benchmark)
 
     @classmethod
@@ -168,21 +316,13 @@ class InboundFastPath:
         raw = self._read_form(environ)
         if raw is None:
             return self.wsgi_app(environ, start_response)
-        try:
-            answer = self._answer(raw, environ.get("HTTP_X_TWILIO_SIGNATURE", ""))
-        except psycopg.Error as exc:
-            # The Flask view answers instead; nothing was written here.
-            log.warning("sms fast path: database error, taking the long way", extra={"error": type(exc).__name__})
-            self._drop_connection()
-            answer = None
+        answer = self._answer(raw, environ.get("HTTP_X_TWILIO_SIGNATURE", ""))
         if answer is None:
             environ["wsgi.input"] = io.BytesIO(raw)
             return self.wsgi_app(environ, start_response)
         self.handled += 1
         body = answer.encode()
-        headers = [("Content-Type", "text/xml; charset=utf-8"), ("Content-Length", str(len(body)))]
-        headers += list(STATIC_HEADERS.items()) + [("Cache-Control", "no-store")]
-        start_response("200 OK", headers)
+        start_response("200 OK", [*self.headers, ("Content-Length", str(len(body)))])
         log.info(
             "request",
             extra={
@@ -211,15 +351,22 @@ class InboundFastPath:
         raw = environ["wsgi.input"].read(length)
         return raw if len(raw) == length else None
 
+    def _signed(self, form: _Form, signature: str) -> bool:
+        """RequestValidator.validate for our address (it has no query string), trying the
+        address as Twilio usually signs it first."""
+        return bool(signature) and any(
+            compare(self.validator.compute_signature(url, form), signature) for url in self.signed_urls
+        )
+
     # The rules ---------------------------------------------------------------------
 
     def _answer(self, raw: bytes, signature: str) -> str | None:
         """The TwiML answer, or None to let the Flask view handle this request."""
         try:
-            form = MultiDict(parse_qsl(raw.decode("utf-8"), keep_blank_values=True, strict_parsing=False))
+            form = _Form.parse(raw)
         except UnicodeDecodeError:
             return None
-        if not signature or not self.validator.validate(self.url, form, signature):
+        if not self._signed(form, signature):
             return None  # the view refuses it, and logs why
         from engage.sms.routes import message_fields  # noqa: PLC0415 (routes imports the blueprint)
 
@@ -227,8 +374,64 @@ class InboundFastPath:
         found = keywords.match(body)
         if not sid or phone is None or found.intent not in (None, keywords.HELP):
             return None
-        conn = self._connection()
-        row = conn.execute(READ, {"phone": phone, "sid": sid}).fetchone()
+        return self.group.submit(_Text(phone, sid, body, found.intent))
+
+    def _run(self, batch: list[_Text]) -> None:
+        """Read, decide and write a batch; each text's ``answer`` stays None for the long way."""
+        try:
+            self._write(batch, self._read(batch))
+        except psycopg.Error as exc:
+            # The Flask view answers instead; nothing was written here.
+            log.warning("sms fast path: database error, taking the long way", extra={"error": type(exc).__name__})
+            self._drop_connection()
+            for text in batch:
+                text.answer = None
+        except Exception:
+            log.exception("sms fast path failed, taking the long way")
+            for text in batch:
+                text.answer = None
+
+    def _read(self, batch: list[_Text]) -> dict[int, tuple]:
+        rows = (
+            self._connection()
+            .execute(READ, {"phones": [t.phone for t in batch], "sids": [t.sid for t in batch]})
+            .fetchall()
+        )
+        found: dict[int, tuple] = {}
+        for row in rows:
+            found.setdefault(row[0] - 1, row[1:])
+        return found
+
+    def _write(self, batch: list[_Text], found: dict[int, tuple]) -> None:
+        now = utcnow()
+        rows: list[dict] = []
+        replies: dict[int, tuple[str, int, tuple[str, str]]] = {}
+        for i, text in enumerate(batch):
+            decided = self._decide(text, found[i], now)
+            if decided is None:
+                continue
+            values, reply = decided
+            if reply is not None:
+                replies[i] = reply
+            values["i"] = i
+            rows.append(values)
+        if not rows:
+            return
+        param = json.dumps(rows, default=_json_value, ensure_ascii=False)
+        ids = [row["conversation_id"] for row in rows if row["conversation_id"] is not None]
+        rows = self._connection().execute(self.write, {"texts": param, "conversation_ids": ids, "now": now}).fetchall()
+        for i, touched, message_id, reply_id in rows:
+            if not touched:
+                continue  # the conversation changed since the read: the long way
+            if message_id is None or i not in replies or reply_id is None:
+                batch[i].answer = NO_REPLY
+            else:
+                head, tail = replies[i][2]
+                batch[i].answer = f"{head}{reply_id}{tail}"
+
+    def _decide(self, text: _Text, row: tuple, now: datetime) -> tuple[dict, tuple | None] | None:
+        """What engage.sms.inbound.handle decides for this text, in the same order: the
+        write's values and the reply, or None for the long way."""
         (
             member_id,
             locale,
@@ -247,14 +450,11 @@ class InboundFastPath:
             return None
         if member_id is not None and plan is None:
             return None  # a parent without a plan: the view finds one
-
-        # What engage.sms.inbound.handle decides for these texts, in the same order.
-        now = utcnow()
         ack_due = last_ack_at is None or now - last_ack_at > inbound.ACK_EVERY
         keep = ack = False
-        reply: tuple[str, int] | None = None
+        reply = None
         reply_locale = locale
-        if found.intent == keywords.HELP:  # HELP always answers, even after STOP
+        if text.intent == keywords.HELP:  # HELP always answers, even after STOP
             if member_id is None:
                 return None
             reply = self._text(texts.help_text, locale, plan=plan, contact=contact)
@@ -270,80 +470,74 @@ class InboundFastPath:
             if ack_due:
                 ack = True
                 reply = self._text(texts.received, locale, plan=plan)
-
-        params = {
-            "phone": phone,
-            "sid": sid,
-            "body": body,
-            "intent": found.intent,
-            "now": now,
-            "seen": seen,
+        values = {
+            "phone": text.phone,
+            "sid": text.sid,
+            "body": text.body,
+            "intent": text.intent,
             "conversation_id": conversation_id,
             "member_id": member_id,
+            "seen": seen,
             "keep": keep,
             "ack": ack,
+            "reply": reply is not None,
         }
-        text = ""
         if reply is not None:
-            text, segments = reply
-            values = outbox.row_values(
-                phone,
-                text,
+            row_values = outbox.row_values(
+                text.phone,
+                reply[0],
                 kind=OutboxKind.REPLY,
                 locale=reply_locale,
                 now=now,
                 quiet=False,
                 member_id=member_id,
-                segments=segments,
+                segments=reply[1],
             )
-            values.update(outbox.sent_in_twiml(now))
-            params.update({f"r_{name}": _plain(values.get(name)) for name in self.reply_columns})
-        write = self.writes[(conversation_id is None, reply is not None)]
-        touched, message_id, reply_id = conn.execute(write, params).fetchone()
-        if not touched:
-            return None  # the conversation changed since the read: the long way
-        if message_id is None or reply_id is None:
-            return NO_REPLY
-        answer = MessagingResponse()
-        answer.message(text, action=outbox.status_callback_url(reply_id, self.base_url), method="POST")
-        return str(answer)
+            row_values.update(outbox.sent_in_twiml(now))
+            values.update({f"r_{name}": _plain(value) for name, value in row_values.items()})
+        return values, reply
 
-    def _text(self, render, locale: str | None, **params) -> tuple[str, int]:
-        """A reply rendered in ``locale`` (None: the function picks its languages) and its
-        number of segments, kept for the next text that needs the same."""
+    def _text(self, render, locale: str | None, **params) -> tuple[str, int, tuple[str, str]]:
+        """A reply rendered in ``locale`` (None: the function picks its languages), its
+        number of segments and its TwiML answer split where the outbox row's id goes;
+        kept for the next text that needs the same."""
         key = (render.__name__, locale, *params.items())
-        text = self._texts.get(key)
-        if text is None:
+        found = self._texts.get(key)
+        if found is None:
             with self.app.app_context():
                 if locale is None:
                     text = render(**params)
                 else:
                     with force_locale(locale):
                         text = render(**params)
+            answer = MessagingResponse()
+            answer.message(text, action=outbox.status_callback_url(_CALLBACK_MARK, self.base_url), method="POST")
+            head, tail = str(answer).split(str(_CALLBACK_MARK))
             if len(self._texts) > 4096:
                 self._texts.clear()
-            text = self._texts[key] = (text, count_segments(text).count)
-        return text
+            found = self._texts[key] = (text, count_segments(text).count, (head, tail))
+        return found
 
-    # The connection ----------------------------------------------------------------
+    # The connection: one a process, used by one batch at a time -----------------------
 
     def _connection(self) -> psycopg.Connection:
-        connections = getattr(_local, "connections", None)
-        if connections is None:
-            connections = _local.connections = {}
-        held = connections.get(self.conninfo)
-        if held is None or held.conn.closed or held.conn.broken:
-            held = connections[self.conninfo] = _Held(psycopg.connect(self.conninfo, autocommit=True))
-        return held.conn
+        with self._conn_lock:
+            held = self._held
+            if held is None or held.conn.closed or held.conn.broken:
+                conn = psycopg.connect(self.conninfo, autocommit=True, options=PLANNER_OPTIONS)
+                conn.prepare_threshold = 0  # the two statements are prepared on first use
+                held = self._held = _Held(conn)
+            return held.conn
 
     def _drop_connection(self) -> None:
-        held = getattr(_local, "connections", {}).pop(self.conninfo, None)
+        with self._conn_lock:
+            held, self._held = self._held, None
         if held is not None:
             held.conn.close()
 
 
 class _Held:
-    """A thread's connection, closed when the thread ends (its locals are dropped)."""
+    """The process's connection, closed when the short way is dropped."""
 
     __slots__ = ("conn",)
 
