@@ -345,9 +345,7 @@ def test_group_commit_runs_waiting_texts_together_one_per_number_in_order():
     assert (group.batches, group.texts, group._busy, group._waiting) == (3, 4, False, [])
 
 
-def test_texts_that_arrive_together_are_stored_together_each_with_its_own_answer(
-    app, cast, twilio, fast, monkeypatch
-):
+def test_texts_that_arrive_together_are_stored_together_each_with_its_own_answer(app, cast, twilio, fast, monkeypatch):
     phones = [f"+1510555{700 + k:04d}" for k in range(6)]
     for k, phone in enumerate(phones):
         make_member(phone, f"Madre {k}", plan=cast.plan_a, locale="es")

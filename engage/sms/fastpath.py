@@ -65,7 +65,9 @@ _CALLBACK_MARK = 987_654_321_987_654_321  # stands for the outbox row id in a ca
 # A batch is a handful of texts, each joined to its rows by primary or unique key: index
 # lookups always. (The planner cannot know how many texts a JSON array holds and guesses
 # 100, which with a young table's statistics picks hash joins over whole-table scans.)
-PLANNER_OPTIONS = "-c enable_hashjoin=off -c enable_mergejoin=off -c enable_seqscan=off -c plan_cache_mode=force_generic_plan"
+PLANNER_OPTIONS = (
+    "-c enable_hashjoin=off -c enable_mergejoin=off -c enable_seqscan=off -c plan_cache_mode=force_generic_plan"
+)
 
 READ = """
 SELECT x.i, m.id AS member_id, m.locale, m.short_name, m.contact_phone,
