@@ -946,7 +946,9 @@ def add_arguments(parser) -> None:
     parser.add_argument("--warmup", type=float, default=3.0, help="warm-up seconds per app (webhook)")
     parser.add_argument("--rounds", type=int, default=1, help="bare/engage pairs to run (webhook)")
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 2, help="gunicorn workers (default: cores)")
-    parser.add_argument("--threads", type=int, default=4, help="threads per gunicorn worker")
+    parser.add_argument(
+        "--threads", type=int, default=8, help="threads per gunicorn worker (the same for every app measured)"
+    )
     parser.add_argument("--worker-class", default="gthread", help="gunicorn worker class: gthread or sync")
     parser.add_argument("--connections", type=int, default=16, help="concurrent keep-alive client connections")
     parser.add_argument("--client-processes", type=int, default=2, help="load generator processes")

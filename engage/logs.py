@@ -23,8 +23,11 @@ def _mask(found: re.Match) -> str:
     return "[phone]" if found.group("phone") is not None else "[email]"
 
 
+_MAY_HOLD = re.compile(r"[\d@]").search  # neither pattern matches without a digit or an "@"
+
+
 def redact(text: str) -> str:
-    return SENSITIVE_RE.sub(_mask, text)
+    return SENSITIVE_RE.sub(_mask, text) if _MAY_HOLD(text) else text
 
 
 def _clean(value):
@@ -60,6 +63,10 @@ JsonFormatter.converter = time.gmtime
 
 
 def init_app(app: Flask) -> None:
+    # The lines carry none of these, so the logging module need not look them up for each
+    # record (the logging HOWTO's "Optimization" section).
+    logging.logThreads = logging.logProcesses = logging.logMultiprocessing = False
+    logging._srcfile = None  # no caller's file and line
     logger = logging.getLogger("engage")
     logger.setLevel(app.config.get("LOG_LEVEL", "INFO"))
     if not any(getattr(h, "_engage", False) for h in logger.handlers):

@@ -273,10 +273,11 @@ def test_the_short_way_is_not_installed_without_postgresql_or_when_turned_off(da
         assert "engage.sms_fast_path" not in no_token.extensions
 
 
-def test_the_process_connection_is_closed_with_the_short_way(app, fast):
-    conn = fast._connection()
-    assert fast._connection() is conn  # one a process, whichever thread leads the batch
-    fast._held = None
+def test_a_slot_connection_is_closed_with_the_short_way(app, fast):
+    conn = fast._connection(1)
+    assert fast._connection(1) is conn  # one a slot, whichever thread leads its batch
+    assert fast._connection(0) is not conn
+    fast._held = [None] * len(fast._held)
     import gc
 
     gc.collect()
@@ -307,7 +308,8 @@ def test_group_commit_runs_waiting_texts_together_one_per_number_in_order():
     seen: list[list[str]] = []
     release = threading.Event()
 
-    def run(batch):
+    def run(batch, slot):
+        assert slot == 0
         seen.append([t.sid for t in batch])
         if len(seen) == 1:
             release.wait(5)
@@ -316,7 +318,7 @@ def test_group_commit_runs_waiting_texts_together_one_per_number_in_order():
         for t in batch:
             t.answer = f"ok:{t.sid}"
 
-    group = fastpath.GroupCommit(run)
+    group = fastpath.GroupCommit(run, slots=1)
     texts_ = [fastpath._Text(phone, sid, "hola", None) for phone, sid in [("a", "s1"), ("b", "s2"), ("c", "s3")]]
     texts_.append(fastpath._Text("b", "s4", "hola", None))  # a second text from b
     results: dict[str, object] = {}
@@ -342,7 +344,47 @@ def test_group_commit_runs_waiting_texts_together_one_per_number_in_order():
     assert results["s1"] == "ok:s1" and results["s4"] == "ok:s4"
     assert isinstance(results["s2"], RuntimeError)  # the leader of a failed batch sees why
     assert results["s3"] is None  # the others take the long way
-    assert (group.batches, group.texts, group._busy, group._waiting) == (3, 4, False, [])
+    assert (group.batches, group.texts, group._free, group._waiting, group._running) == (3, 4, [0], [], set())
+
+
+def test_group_commit_runs_two_batches_at_once_but_never_two_texts_of_one_number():
+    started: list[tuple[int, list[str]]] = []
+    release = {0: threading.Event(), 1: threading.Event()}
+
+    def run(batch, slot):
+        started.append((slot, [t.sid for t in batch]))
+        if len(started) <= 2:
+            release[slot].wait(5)
+        for t in batch:
+            t.answer = f"ok:{t.sid}"
+
+    group = fastpath.GroupCommit(run, slots=2)
+    results: dict[str, object] = {}
+    threads = []
+
+    def submit(phone, sid):
+        thread = threading.Thread(
+            target=lambda: results.__setitem__(sid, group.submit(fastpath._Text(phone, sid, "x", None)))
+        )
+        thread.start()
+        threads.append(thread)
+
+    submit("a", "s1")
+    _wait_for(lambda: len(started) == 1)
+    submit("b", "s2")  # the second slot: it runs at once beside s1
+    _wait_for(lambda: len(started) == 2)
+    submit("a", "s3")  # a's first text is still running: s3 waits, though no slot is free anyway
+    submit("c", "s4")
+    _wait_for(lambda: len(group._waiting) == 2)
+    release[1].set()  # b's batch ends first: its slot takes c (a is still running), not s3
+    _wait_for(lambda: len(started) == 3)
+    assert started[2] == (1, ["s4"])
+    release[0].set()
+    for thread in threads:
+        thread.join(5)
+    assert started[3] in ((0, ["s3"]), (1, ["s3"]))
+    assert results == {"s1": "ok:s1", "s2": "ok:s2", "s3": "ok:s3", "s4": "ok:s4"}
+    assert (group._free, group._waiting, group._running) == ([0, 1], [], set())
 
 
 def test_texts_that_arrive_together_are_stored_together_each_with_its_own_answer(app, cast, twilio, fast, monkeypatch):
@@ -357,11 +399,11 @@ def test_texts_that_arrive_together_are_stored_together_each_with_its_own_answer
     real_read = fast._read
     first = threading.Event()
 
-    def slow_first_read(batch):
+    def slow_first_read(conn, batch):
         if not first.is_set():  # hold the first batch so that the others queue behind it
             first.set()
             time.sleep(0.3)
-        return real_read(batch)
+        return real_read(conn, batch)
 
     monkeypatch.setattr(fast, "_read", slow_first_read)
     before, batches, grouped = fast.handled, fast.group.batches, fast.group.texts

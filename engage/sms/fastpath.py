@@ -6,14 +6,16 @@ is known from one read, and everything the text changes can be written by one
 statement, so this WSGI layer answers them without going through Flask, the ORM or a
 pooled session.
 
-Texts that arrive together are handled together (group commit): the first request
-thread to come takes every plain text waiting in its process (one per phone number)
-and runs one ``SELECT`` for all of them (member, plan, STOP, sign-up, conversation)
-and one autocommitted ``WITH … UPDATE … INSERT … INSERT`` (the conversations, the
-texts, the replies' outbox rows) on the process's own connection; the others wait for
-it and answer from what it wrote. A text is answered only after the statement that
-stored it has committed, so a 200 to Twilio still means the text is kept. One text at
-a time is simply a batch of one.
+Texts that arrive together are handled together (group commit): a request thread
+that finds one of its process's two batch slots free takes every plain text waiting in
+the process (one per phone number) and runs one ``SELECT`` for all of them (member,
+plan, STOP, sign-up, conversation) and one autocommitted ``WITH … UPDATE … INSERT …
+INSERT`` (the conversations, the texts, the replies' outbox rows) on the slot's own
+connection; the others wait for it and answer from what it wrote. A text is answered
+only after the statement that stored it has committed, so a 200 to Twilio still means
+the text is kept. One text at a time is simply a batch of one. Each batch writes one log
+line (how many texts, how many answered, how long); texts the view answers log as any
+request does.
 
 Everything else goes on to the Flask view (``engage.sms.routes``), which stays the
 authority: a bad or missing signature, a text that is a word (STOP, START, YES, NO,
@@ -38,7 +40,6 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import datetime
 from urllib.parse import parse_qsl, urlparse
 
@@ -59,6 +60,7 @@ log = logging.getLogger("engage")
 PATH = "/sms/inbound"
 MAX_FORM_BYTES = 64 * 1024  # Twilio's forms are about 1 KB; bigger ones take the long way
 MAX_BATCH = 64  # texts written by one statement
+BATCHES_AT_ONCE = 1  # a process's batches in flight, each on its own connection
 NO_REPLY = str(MessagingResponse())
 _CALLBACK_MARK = 987_654_321_987_654_321  # stands for the outbox row id in a cached answer
 
@@ -208,68 +210,85 @@ class _Form(dict):
         return form
 
 
-@dataclass(eq=False)
 class _Text:
     """A plain text waiting for its batch, and what became of it."""
 
-    phone: str
-    sid: str
-    body: str
-    intent: str | None
-    answer: str | None = None  # TwiML, or None: the long way
-    lead: bool = False  # woken to run the next batch
-    done: threading.Event = field(default_factory=threading.Event)
+    __slots__ = ("phone", "sid", "body", "intent", "answer", "lead", "_ready")
+
+    def __init__(self, phone: str, sid: str, body: str, intent: str | None):
+        self.phone, self.sid, self.body, self.intent = phone, sid, body, intent
+        self.answer: str | None = None  # TwiML, or None: the long way
+        self.lead: tuple[int, list[_Text]] | None = None  # (slot, batch) when woken to lead one
+        self._ready = threading.Lock()  # held until the text is answered or asked to lead
+        self._ready.acquire()
+
+    def wait(self) -> None:
+        self._ready.acquire()
+
+    def wake(self) -> None:
+        self._ready.release()
 
 
 class GroupCommit:
-    """Runs texts in batches, one batch at a time per process, with no thread of its own:
-    the first text to arrive while no batch runs leads — it runs a batch of itself and
-    every text waiting (one per phone number) — and the rest wait to be answered. When a
-    batch ends, the oldest text still waiting leads the next."""
+    """Runs texts in batches, at most ``slots`` batches at a time per process, with no
+    thread of its own: a text that finds a slot free leads — it runs a batch of itself
+    and every text waiting — and the others wait to be answered. When a batch ends, the
+    oldest text that may go leads the next in its slot. A number's texts go one batch at
+    a time, in the order they came: a text whose number is in a running batch waits."""
 
-    def __init__(self, run: Callable[[list[_Text]], None], limit: int = MAX_BATCH):
+    def __init__(self, run: Callable[[list[_Text], int], None], *, slots: int = 2, limit: int = MAX_BATCH):
         self.run = run
         self.limit = limit
         self._lock = threading.Lock()
+        self._free = list(range(slots))
         self._waiting: list[_Text] = []
-        self._busy = False
+        self._running: set[str] = set()  # the numbers in running batches
         self.batches = self.texts = 0  # for tests and the benchmark
 
     def submit(self, text: _Text) -> str | None:
         with self._lock:
-            if self._busy:
-                self._waiting.append(text)
+            lead = bool(self._free) and text.phone not in self._running
+            if lead:
+                slot, batch = self._free.pop(0), self._take(text)
             else:
-                self._busy = text.lead = True
-        if not text.lead:
-            text.done.wait()
+                self._waiting.append(text)
+        if not lead:
+            text.wait()
             if not text.lead:
                 return text.answer
-        with self._lock:
-            batch, phones, rest = [text], {text.phone}, []
-            for other in self._waiting:
-                if other.phone in phones or len(batch) >= self.limit:
-                    rest.append(other)  # a number's texts go one batch at a time, in order
-                else:
-                    batch.append(other)
-                    phones.add(other.phone)
-            self._waiting = rest
+            slot, batch = text.lead
         try:
-            self.run(batch)
+            self.run(batch, slot)
         finally:
             with self._lock:
                 self.batches += 1
                 self.texts += len(batch)
-                following = self._waiting.pop(0) if self._waiting else None
+                self._running.difference_update(t.phone for t in batch)
+                following = next((t for t in self._waiting if t.phone not in self._running), None)
                 if following is None:
-                    self._busy = False
+                    self._free.append(slot)
+                    self._free.sort()
                 else:
-                    following.lead = True
+                    self._waiting.remove(following)
+                    following.lead = (slot, self._take(following))
             for other in batch[1:]:
-                other.done.set()
+                other.wake()
             if following is not None:
-                following.done.set()
+                following.wake()
         return text.answer
+
+    def _take(self, leader: _Text) -> list[_Text]:
+        """The leader's batch: it, then the texts waiting that may go (under the lock)."""
+        batch, rest = [leader], []
+        self._running.add(leader.phone)
+        for other in self._waiting:
+            if other.phone in self._running or len(batch) >= self.limit:
+                rest.append(other)
+            else:
+                batch.append(other)
+                self._running.add(other.phone)
+        self._waiting = rest
+        return batch
 
 
 class InboundFastPath:
@@ -292,9 +311,8 @@ class InboundFastPath:
         self.write = _write_statement(self.reply_columns)
         self.headers = [("Content-Type", "text/xml; charset=utf-8"), *STATIC_HEADERS.items()]
         self.headers.append(("Cache-Control", "no-store"))
-        self.group = GroupCommit(self._run)
-        self._conn_lock = threading.Lock()
-        self._held: _Held | None = None
+        self.group = GroupCommit(self._run, slots=BATCHES_AT_ONCE)
+        self._held: list[_Held | None] = [None] * BATCHES_AT_ONCE  # a connection a slot
         self.handled = 0  # texts answered here (for tests and the benchmark)
 
     @classmethod
@@ -314,7 +332,6 @@ class InboundFastPath:
     def __call__(self, environ, start_response):
         if environ.get("PATH_INFO") != PATH or environ.get("REQUEST_METHOD") != "POST" or environ.get("QUERY_STRING"):
             return self.wsgi_app(environ, start_response)
-        started = time.perf_counter()
         raw = self._read_form(environ)
         if raw is None:
             return self.wsgi_app(environ, start_response)
@@ -325,18 +342,6 @@ class InboundFastPath:
         self.handled += 1
         body = answer.encode()
         start_response("200 OK", [*self.headers, ("Content-Length", str(len(body)))])
-        log.info(
-            "request",
-            extra={
-                "method": "POST",
-                "path": PATH,
-                "endpoint": "sms.inbound_sms",
-                "status": 200,
-                "ms": round((time.perf_counter() - started) * 1000, 1),
-                "who": "anonymous",
-                "via": "short",
-            },
-        )
         return [body]
 
     @staticmethod
@@ -378,33 +383,42 @@ class InboundFastPath:
             return None
         return self.group.submit(_Text(phone, sid, body, found.intent))
 
-    def _run(self, batch: list[_Text]) -> None:
-        """Read, decide and write a batch; each text's ``answer`` stays None for the long way."""
+    def _run(self, batch: list[_Text], slot: int) -> None:
+        """Read, decide and write a batch; each text's ``answer`` stays None for the long
+        way. One log line a batch (the texts the view answers have theirs)."""
+        started = time.perf_counter()
         try:
-            self._write(batch, self._read(batch))
+            conn = self._connection(slot)
+            self._write(conn, batch, self._read(conn, batch))
         except psycopg.Error as exc:
             # The Flask view answers instead; nothing was written here.
             log.warning("sms fast path: database error, taking the long way", extra={"error": type(exc).__name__})
-            self._drop_connection()
+            self._drop_connection(slot)
             for text in batch:
                 text.answer = None
         except Exception:
             log.exception("sms fast path failed, taking the long way")
             for text in batch:
                 text.answer = None
-
-    def _read(self, batch: list[_Text]) -> dict[int, tuple]:
-        rows = (
-            self._connection()
-            .execute(READ, {"phones": [t.phone for t in batch], "sids": [t.sid for t in batch]})
-            .fetchall()
+        log.info(
+            "sms texts answered",
+            extra={
+                "path": PATH,
+                "via": "short",
+                "texts": len(batch),
+                "answered": sum(text.answer is not None for text in batch),
+                "ms": round((time.perf_counter() - started) * 1000, 1),
+            },
         )
+
+    def _read(self, conn: psycopg.Connection, batch: list[_Text]) -> dict[int, tuple]:
+        rows = conn.execute(READ, {"phones": [t.phone for t in batch], "sids": [t.sid for t in batch]}).fetchall()
         found: dict[int, tuple] = {}
         for row in rows:
             found.setdefault(row[0] - 1, row[1:])
         return found
 
-    def _write(self, batch: list[_Text], found: dict[int, tuple]) -> None:
+    def _write(self, conn: psycopg.Connection, batch: list[_Text], found: dict[int, tuple]) -> None:
         now = utcnow()
         rows: list[dict] = []
         replies: dict[int, tuple[str, int, tuple[str, str]]] = {}
@@ -421,7 +435,7 @@ class InboundFastPath:
             return
         param = json.dumps(rows, default=_json_value, ensure_ascii=False)
         ids = [row["conversation_id"] for row in rows if row["conversation_id"] is not None]
-        rows = self._connection().execute(self.write, {"texts": param, "conversation_ids": ids, "now": now}).fetchall()
+        rows = conn.execute(self.write, {"texts": param, "conversation_ids": ids, "now": now}).fetchall()
         for i, touched, message_id, reply_id in rows:
             if not touched:
                 continue  # the conversation changed since the read: the long way
@@ -520,20 +534,19 @@ class InboundFastPath:
             found = self._texts[key] = (text, count_segments(text).count, (head, tail))
         return found
 
-    # The connection: one a process, used by one batch at a time -----------------------
+    # The connections: one a slot, used by one batch at a time ------------------------
 
-    def _connection(self) -> psycopg.Connection:
-        with self._conn_lock:
-            held = self._held
-            if held is None or held.conn.closed or held.conn.broken:
-                conn = psycopg.connect(self.conninfo, autocommit=True, options=PLANNER_OPTIONS)
-                conn.prepare_threshold = 0  # the two statements are prepared on first use
-                held = self._held = _Held(conn)
-            return held.conn
+    def _connection(self, slot: int = 0) -> psycopg.Connection:
+        """The slot's connection (only the batch running in that slot uses it)."""
+        held = self._held[slot]
+        if held is None or held.conn.closed or held.conn.broken:
+            conn = psycopg.connect(self.conninfo, autocommit=True, options=PLANNER_OPTIONS)
+            conn.prepare_threshold = 0  # the two statements are prepared on first use
+            held = self._held[slot] = _Held(conn)
+        return held.conn
 
-    def _drop_connection(self) -> None:
-        with self._conn_lock:
-            held, self._held = self._held, None
+    def _drop_connection(self, slot: int = 0) -> None:
+        held, self._held[slot] = self._held[slot], None
         if held is not None:
             held.conn.close()
 
