@@ -947,10 +947,12 @@ def add_arguments(parser) -> None:
     parser.add_argument("--rounds", type=int, default=1, help="bare/engage pairs to run (webhook)")
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 2, help="gunicorn workers (default: cores)")
     parser.add_argument(
-        "--threads", type=int, default=8, help="threads per gunicorn worker (the same for every app measured)"
+        "--threads", type=int, default=16, help="threads per gunicorn worker (the same for every app measured)"
     )
     parser.add_argument("--worker-class", default="gthread", help="gunicorn worker class: gthread or sync")
-    parser.add_argument("--connections", type=int, default=16, help="concurrent keep-alive client connections")
+    parser.add_argument(
+        "--connections", type=int, default=32, help="concurrent keep-alive client connections (Twilio's deliveries)"
+    )
     parser.add_argument("--client-processes", type=int, default=2, help="load generator processes")
     parser.add_argument(
         "--floor", action="store_true", help="also measure a minimal signed webhook that stores the text (reference)"

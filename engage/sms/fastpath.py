@@ -6,16 +6,16 @@ is known from one read, and everything the text changes can be written by one
 statement, so this WSGI layer answers them without going through Flask, the ORM or a
 pooled session.
 
-Texts that arrive together are handled together (group commit): a request thread
-that finds one of its process's two batch slots free takes every plain text waiting in
-the process (one per phone number) and runs one ``SELECT`` for all of them (member,
-plan, STOP, sign-up, conversation) and one autocommitted ``WITH … UPDATE … INSERT …
-INSERT`` (the conversations, the texts, the replies' outbox rows) on the slot's own
-connection; the others wait for it and answer from what it wrote. A text is answered
-only after the statement that stored it has committed, so a 200 to Twilio still means
-the text is kept. One text at a time is simply a batch of one. Each batch writes one log
-line (how many texts, how many answered, how long); texts the view answers log as any
-request does.
+Texts that arrive together are handled together (group commit): the request thread
+that finds no batch running in its process takes every plain text waiting there (one
+per phone number) and runs one ``SELECT`` for all of them (member, plan, STOP, sign-up,
+conversation) and one autocommitted ``WITH … UPDATE … INSERT … INSERT`` (the
+conversations, the texts, the replies' outbox rows) on the process's own connection;
+the others wait for it and answer from what it wrote, and the oldest text still waiting
+leads the next batch. A text is answered only after the statement that stored it has
+committed, so a 200 to Twilio still means the text is kept. One text at a time is
+simply a batch of one. Each batch writes one log line (how many texts, how many
+answered, how long); texts the view answers log as any request does.
 
 Everything else goes on to the Flask view (``engage.sms.routes``), which stays the
 authority: a bad or missing signature, a text that is a word (STOP, START, YES, NO,
@@ -60,7 +60,10 @@ log = logging.getLogger("engage")
 PATH = "/sms/inbound"
 MAX_FORM_BYTES = 64 * 1024  # Twilio's forms are about 1 KB; bigger ones take the long way
 MAX_BATCH = 64  # texts written by one statement
-BATCHES_AT_ONCE = 1  # a process's batches in flight, each on its own connection
+# A process's batches in flight, each on its own connection. More than one overlaps the
+# waits on PostgreSQL but makes each batch smaller: on the benchmark (docs/benchmarks.md),
+# 2 gave fewer texts a second than 1.
+BATCHES_AT_ONCE = 1
 NO_REPLY = str(MessagingResponse())
 _CALLBACK_MARK = 987_654_321_987_654_321  # stands for the outbox row id in a cached answer
 
