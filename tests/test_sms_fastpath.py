@@ -234,6 +234,49 @@ def test_a_stop_that_lands_between_the_read_and_the_write_sends_the_text_the_lon
     )
 
 
+def test_a_stop_committed_while_the_short_way_waits_for_the_conversation_sends_the_text_the_long_way(
+    app, cast, twilio, fast
+):
+    phone = cast.parent.phone
+    twilio.text("primero", phone=phone)
+    rewind_ack(phone)
+    answers = []
+
+    def text_now():
+        with app.app_context():
+            answers.append(reply_texts(FakeTwilio(app).text("¿sigue en pie?", phone=phone)))
+
+    before = fast.handled
+    # Another delivery, a STOP from the same phone, is being stored: its transaction holds
+    # the conversation (as the view's upsert does) and has not committed yet.
+    with db.engine.connect() as other, db.engine.connect() as watcher:
+        other.execute(sa.update(Conversation).where(Conversation.phone == phone).values(last_inbound_at=sa.func.now()))
+        other.execute(sa.insert(SmsOptOut).values(phone=phone))
+        thread = threading.Thread(target=text_now)
+        thread.start()
+        # The short way's statement saw no STOP (its snapshot is older) and now waits for the row.
+        _wait_for(
+            lambda: (
+                watcher.execute(
+                    sa.text(
+                        "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()"
+                    )
+                ).scalar()
+                > 0
+            )
+        )
+        other.commit()
+        thread.join(10)
+    assert answers == [[]]  # nothing goes to a number that said STOP
+    assert fast.handled == before  # the conversation had changed: the view answered
+    assert (
+        db.session.scalar(
+            sa.select(sa.func.count()).select_from(InboundMessage).where(InboundMessage.body == "¿sigue en pie?")
+        )
+        == 1
+    )
+
+
 def test_a_lost_database_connection_sends_the_text_the_long_way_and_the_next_reconnects(
     app, cast, twilio, fast, database_url
 ):
