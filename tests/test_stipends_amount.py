@@ -14,7 +14,7 @@ import pytest
 import sqlalchemy as sa
 
 from engage.extensions import db
-from engage.models import AuditEvent, OutboxMessage, PaymentMethod, Stipend, StipendStatus, utcnow
+from engage.models import AuditEvent, PaymentMethod, Stipend, StipendStatus, utcnow
 from engage.supports import stipends
 from tests.conftest import login, post_form
 from tests.test_stipends import _paid, a_stipend, approved_stipend, past_meeting, set_policy, texts_to
@@ -104,9 +104,11 @@ def test_a_change_from_a_stale_copy_never_changes_a_paid_stipend(cast):
 def test_a_payment_of_nothing_sends_no_text(cast):
     stipend = approved_stipend(cast)
     stipends.change_amount(stipend, "0", "Was not there")
+    db.session.commit()
+    told = texts_to(cast.parent.phone)  # the amount changed
     assert stipends.pay(stipend, method=PaymentMethod.CHECK, reference=None, paid_on=utcnow(), by=cast.coord_a)
     db.session.commit()
-    assert texts_to(cast.parent.phone) == []
+    assert len(told) == 1 and texts_to(cast.parent.phone) == told  # no "we sent you $0.00"
 
 
 @pytest.fixture
@@ -344,11 +346,44 @@ def test_a_parent_whose_amount_was_not_changed_sees_no_such_line(client, cast):
     assert "$50.00" in mine and "changed the amount" not in mine
 
 
-def test_no_text_is_sent_when_the_amount_changes(client, cast):
+def test_the_parent_is_texted_the_new_amount_in_their_language(client, cast):
+    from flask_babel import force_locale
+
+    from engage.i18n import fmt_money
+    from engage.meetings.texts import sms_when
+    from engage.supports import texts
+
     stipend = approved_stipend(cast)
     login(client, cast.coord_a)
     post_form(client, f"/coordinator/stipends/{stipend.id}/amount", {"amount": "30", "reason": "Left early"})
-    assert db.session.scalar(sa.select(sa.func.count(OutboxMessage.id))) == 0
+    (text,) = texts_to(cast.parent.phone)
+    assert (text.locale, text.kind) == ("es", "notice")
+    with force_locale("es"):
+        expected = texts.stipend_changed(
+            plan="AFH", amount=fmt_money(D("30")), old=fmt_money(D("50")), when=sms_when(stipend.meeting.starts_at)
+        )
+    assert text.body == expected
+    assert "Left early" not in text.body  # the coordinator's own words stay on the parent's page
+
+
+def test_no_text_when_what_the_parent_is_paid_does_not_change(cast):
+    set_policy(cast.committee_a)
+    stipend = a_stipend(past_meeting(cast.committee_a), cast.parent)
+    stipends.reduce(stipend, "20")  # the parent asked for $20
+    stipends.change_amount(stipend, "30", "New rate")  # they keep their $20
+    stipends.change_amount(stipend, "20", "Same")  # still $20
+    db.session.commit()
+    assert texts_to(cast.parent.phone) == []
+
+
+def test_no_text_about_a_changed_amount_to_a_number_that_said_stop(cast):
+    from engage.models import SmsStatus
+
+    cast.parent.sms_status = SmsStatus.STOPPED
+    stipend = approved_stipend(cast)
+    stipends.change_amount(stipend, "30", "Left early")
+    db.session.commit()
+    assert texts_to(cast.parent.phone) == []
 
 
 @pytest.mark.parametrize("lang", ["en", "es", "zh_Hant"])

@@ -364,6 +364,8 @@ def change_amount(stipend: Stipend, amount, reason: str) -> tuple[Decimal, Decim
         reduced_by_member=sa.case((keeps_less, sa.true()), else_=sa.false()),
         note=reason,
     )
+    if stipend.amount != old:
+        _tell_changed(stipend, old)
     return old, stipend.amount
 
 
@@ -408,6 +410,27 @@ def pay(
     if notify and stipend.amount > 0:  # a coordinator may have set it to nothing: no "we paid you $0"
         _tell_paid(stipend.member, stipend.amount, method, meeting=stipend.meeting)
     return True
+
+
+def _tell_changed(stipend: Stipend, old: Decimal) -> None:
+    """The parent hears, in their language, that what they will be paid changed (the
+    coordinator's reason is on their stipends page: it is written in the coordinator's words)."""
+    from engage.i18n import fmt_money  # noqa: PLC0415
+    from engage.meetings import replies  # noqa: PLC0415
+    from engage.meetings.texts import sms_when  # noqa: PLC0415
+    from engage.sms.outbox import enqueue  # noqa: PLC0415
+
+    member = stipend.member
+    if not replies.can_text(member):
+        return
+    with force_locale(member.locale):
+        body = texts.stipend_changed(
+            plan=member.plan.short_name if member.plan else "engage",
+            amount=fmt_money(stipend.amount),
+            old=fmt_money(old),
+            when=sms_when(stipend.meeting.starts_at),
+        )
+    enqueue(member.phone, body, kind=OutboxKind.NOTICE, locale=member.locale, member=member)
 
 
 def _tell_paid(member: Member, amount: Decimal, method: PaymentMethod, *, meeting: Meeting | None) -> None:

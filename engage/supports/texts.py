@@ -29,6 +29,18 @@ def stipend_paid(plan: str, amount: str, when: str, method: str) -> str:
     )
 
 
+@template(plan=LONGEST_PLAN, amount="$100.00", old="$100.00", when=SAMPLE_WHEN)
+def stipend_changed(plan: str, amount: str, old: str, when: str) -> str:
+    return _(
+        "%(plan)s: Your stipend for the meeting on %(when)s is now %(amount)s (it was %(old)s). "
+        "The reason is on your stipends page.",
+        plan=plan,
+        amount=amount,
+        old=old,
+        when=when,
+    )
+
+
 @template(plan=LONGEST_PLAN, amount="$100.00", method="prepaid card")
 def reimbursement_paid(plan: str, amount: str, method: str) -> str:
     return _("%(plan)s: We paid you back %(amount)s by %(method)s. Thank you!", plan=plan, amount=amount, method=method)
