@@ -304,6 +304,8 @@ MATRIX = {
         lambda c: f"/coordinator/themes/{feedback_theme_a(c)}/input/{feedback_input_a(c)}/take-out",
         PLAN_A_POST,
     ),
+    # Plan A's theme holds input: an allowed role is told it cannot go (and it stays).
+    "feedback.theme_delete": ("POST", lambda c: f"/coordinator/themes/{feedback_theme_a(c)}/delete", PLAN_A_POST),
     "feedback.decision_list": ("GET", lambda c: "/coordinator/decisions", COORDINATORS),
     "feedback.decision_new": ("GET", lambda c: "/coordinator/decisions/new", COORDINATORS),
     "feedback.decision_edit": ("GET", lambda c: f"/coordinator/decisions/{decision_a(c)}", PLAN_A_PAGE),

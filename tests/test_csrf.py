@@ -92,6 +92,7 @@ CSRF_CASES = {
     "feedback.theme_decide": lambda c: "/coordinator/themes/1/decide",
     "feedback.theme_note": lambda c: "/coordinator/themes/1/note",
     "feedback.theme_take_out": lambda c: "/coordinator/themes/1/input/1/take-out",
+    "feedback.theme_delete": lambda c: "/coordinator/themes/1/delete",
     "feedback.decision_new": lambda c: "/coordinator/decisions/new",
     "feedback.decision_edit": lambda c: "/coordinator/decisions/1",
     "feedback.decisions_import": lambda c: "/coordinator/decisions/import",

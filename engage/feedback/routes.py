@@ -540,6 +540,7 @@ def _theme_page(theme: Theme, **forms):
         remove=remove,
         remove_input_id=forms.get("remove_input_id"),
         can_change_input=can_change_input,
+        can_delete=triage.can_delete(theme, len(inputs)),
         confirm=ConfirmForm(),
         statuses=vocab.STATUSES,
         outcomes=vocab.OUTCOMES,
@@ -795,6 +796,33 @@ def _audit_taken_out(theme: Theme, row: Input, move_to: Theme | None, cancelled:
         moved_to=move_to.id if move_to is not None else None,
         texts_cancelled=cancelled,
     )
+
+
+DELETE_ERRORS = {
+    "taken": _l("This theme was taken to decision-makers, so it stays on record."),
+    "not empty": _l("This theme still holds input. Take it out first, or keep the theme."),
+}
+
+
+@bp.post("/coordinator/themes/<int:theme_id>/delete")
+@allow("coordinator", "admin")
+def theme_delete(theme_id: int):
+    """Delete a theme that holds no input and has not gone to decision-makers
+    (``triage.delete_empty``); audited with its names."""
+    theme = _get(Theme, theme_id)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    title = any_version(theme.title) or _("No name yet")
+    audit(current_user, "feedback.theme_deleted", theme, title=theme.title, status=str(theme.status))
+    try:
+        triage.delete_empty(theme)
+    except triage.TriageError as error:
+        db.session.rollback()
+        flash(str(DELETE_ERRORS[str(error)]), "error")
+        return redirect(url_for("feedback.theme", theme_id=theme_id))
+    db.session.commit()
+    flash(_("The theme “%(theme)s” is deleted.", theme=title), "success")
+    return redirect(url_for("feedback.themes"))
 
 
 @bp.post("/coordinator/themes/<int:theme_id>/input/<int:input_id>/take-out")

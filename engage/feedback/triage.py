@@ -8,10 +8,13 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import date, datetime
 
+import sqlalchemy as sa
+
 from engage.extensions import db
 from engage.models import (
     DecisionBody,
     Input,
+    LoopMessage,
     Outcome,
     Theme,
     ThemeEvent,
@@ -101,6 +104,27 @@ def take_out(theme: Theme, row: Input, *, by=None, move_to: Theme | None = None)
         assign(move_to, [row], by=by)
     db.session.flush()
     return cancelled
+
+
+DELETABLE = (ThemeStatus.RECEIVED, ThemeStatus.UNDER_REVIEW)
+
+
+def can_delete(theme: Theme, inputs: int) -> bool:
+    return theme.status in DELETABLE and inputs == 0
+
+
+def delete_empty(theme: Theme) -> None:
+    """A theme with no input that has not gone to decision-makers can go: one made by
+    mistake, or emptied by taking its input out. Its timeline and its records of texts go
+    with it (the audit log keeps that it existed). Refused once it was taken to
+    decision-makers or decided, and while it holds input."""
+    if theme.status not in DELETABLE:
+        raise TriageError("taken")
+    if db.session.scalar(sa.select(sa.func.count()).select_from(Input).where(Input.theme_id == theme.id)):
+        raise TriageError("not empty")
+    db.session.execute(sa.delete(LoopMessage).where(LoopMessage.theme_id == theme.id))
+    db.session.delete(theme)
+    db.session.flush()
 
 
 def _leave(theme: Theme, row: Input, by, *, moved_to: Theme | None) -> int:
