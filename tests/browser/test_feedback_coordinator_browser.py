@@ -95,3 +95,24 @@ def test_a_coordinator_groups_input_and_decides_not_adopted_on_a_phone(live_serv
     check(page, "feedback-themes")
     page.goto(f"{live_server}/coordinator/measures")
     check(page, "feedback-measures")
+
+
+def test_a_coordinator_deletes_a_theme_made_by_mistake_in_chinese(live_server, new_page, cast):
+    from engage.feedback import triage
+
+    from .conftest import PHONE
+
+    theme = triage.create(cast.plan_a.id, {"en": "Made by mistake", "zh_Hant": "建錯的主題"}, topic=Topic.QUALITY)
+    db.session.commit()
+    theme_id = theme.id
+    page = new_page(locale="zh_Hant", **PHONE)
+    sign_in(page, live_server, cast.coord_a.email)
+    page.goto(f"{live_server}/coordinator/themes/{theme_id}?lang=zh_Hant")
+    button = page.get_by_role("button", name="刪除這個主題")
+    expect(button).to_be_visible()
+    check(page, "feedback-theme-empty-zh")
+    button.click()
+    expect(page.locator(".flash")).to_contain_text("已刪除主題")
+    check(page, "feedback-theme-deleted-zh")
+    db.session.expire_all()
+    assert db.session.get(Theme, theme_id) is None
