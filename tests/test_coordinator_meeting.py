@@ -518,6 +518,8 @@ def test_check_in_search_undo_and_the_count(app, cast, client):
         ("a%z", []),  # % too
         ("r_sa", []),
         ("陳偉", ["陳偉"]),
+        ("陳", ["陳偉"]),  # one Chinese character is a whole surname
+        ("r", []),  # one Latin letter would match nearly everyone: not searched
         ("bernard", []),  # another plan's member
         ("borrado", []),  # a deleted member
     ],

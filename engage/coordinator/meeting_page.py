@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
+import unicodedata
 from dataclasses import dataclass
 from datetime import datetime, time
 from decimal import Decimal
@@ -599,6 +600,12 @@ class Row:
     here: Attendance | None
 
 
+def _long_enough(typed: str) -> bool:
+    """Enough to search the whole plan: two characters, or one wide one (a Chinese
+    character is a whole syllable, often a surname: 陳, 李)."""
+    return len(typed) >= 2 or any(unicodedata.east_asian_width(ch) in ("W", "F") for ch in typed)
+
+
 def _check_in_rows(meeting: Meeting, q: str):
     rows = _all_replies(meeting)
     here = {a.member_id: a for a in attendance.attendees(meeting)}
@@ -614,7 +621,7 @@ def _check_in_rows(meeting: Meeting, q: str):
     for row in sorted(people.values(), key=lambda row: (_sort_name(row.member), row.member.id)):
         (coming if row.here or row.status == ReplyStatus.YES else others).append(row)
     found: list[Member] = []
-    if len("".join(words)) >= 2:
+    if _long_enough("".join(words)):
         # People of the plan who were not invited, matched on their stored folded name
         # (Member.search_name), so accents and case do not matter on any database.
         known = {r.member_id for r in rows} | set(here)
