@@ -239,7 +239,7 @@ class GroupCommit:
     oldest text that may go leads the next in its slot. A number's texts go one batch at
     a time, in the order they came: a text whose number is in a running batch waits."""
 
-    def __init__(self, run: Callable[[list[_Text], int], None], *, slots: int = 2, limit: int = MAX_BATCH):
+    def __init__(self, run: Callable[[list[_Text], int], None], *, slots: int = 1, limit: int = MAX_BATCH):
         self.run = run
         self.limit = limit
         self._lock = threading.Lock()
