@@ -89,6 +89,23 @@ def test_preview_shows_segments_in_each_language_and_who_is_left_out(cast, clien
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Question)) == 0  # a preview sends nothing
 
 
+def test_preview_says_who_has_not_answered_an_earlier_question_yet(cast, client):
+    _people(cast)
+    login(client, cast.coord_a)
+    page = post_form(client, "/coordinator/questions/new", _form(cast)).get_data(as_text=True)
+    assert "has not answered an earlier text yet" not in page
+    question_a(cast)  # the Spanish parent was asked something and has not answered
+    page = post_form(client, "/coordinator/questions/new", _form(cast)).get_data(as_text=True)
+    assert (
+        "1 of them has not answered an earlier text yet (a question, or what they need for a meeting). "
+        "Their next reply will count as an answer to this question instead." in page
+    )
+    # Once they answer, nobody is waited for.
+    client.post("/sms/inbound", data={"MessageSid": "SMq0000009", "From": cast.parent.phone, "Body": "El horario"})
+    page = post_form(client, "/coordinator/questions/new", _form(cast)).get_data(as_text=True)
+    assert "has not answered an earlier text yet" not in page
+
+
 def test_sending_texts_each_person_in_their_language(cast, client):
     olga, sam, pat = _people(cast)
     login(client, cast.coord_a)

@@ -56,6 +56,7 @@ from engage.models import (
     Attendance,
     Committee,
     CommitteeMembership,
+    Conversation,
     Decision,
     DecisionBody,
     Input,
@@ -1107,6 +1108,23 @@ def _why_not(member: Member, stopped: set[str], typed: dict[str, str]) -> str | 
     return None
 
 
+def _still_answering(phones: list[str]) -> int:
+    """How many of these numbers engage still expects an answer from (an earlier question
+    still open, or what they need for a meeting): a conversation holds one such wait, so
+    their next reply will count for the new question instead. One query."""
+    if not phones:
+        return 0
+    return db.session.scalar(
+        sa.select(sa.func.count())
+        .select_from(Conversation)
+        .where(
+            Conversation.phone.in_(phones),
+            Conversation.awaiting.is_not(None),
+            sa.or_(Conversation.awaiting_until.is_(None), Conversation.awaiting_until > utcnow()),
+        )
+    )
+
+
 @bp.route("/coordinator/questions/new", methods=["GET", "POST"])
 @allow("coordinator", "admin")
 def question_new():
@@ -1161,6 +1179,7 @@ def question_new():
                 "not_confirmed": reasons.get("not_confirmed", 0),
                 "no_version": reasons.get("no_version", 0),
                 "no_phone": reasons.get("no_phone", 0),
+                "answering": _still_answering([m.phone for m in members if _why_not(m, stopped, typed) is None]),
             }
             checks = []
             for loc in langs:
