@@ -39,6 +39,7 @@ import json
 import logging
 import threading
 import time
+import weakref
 from collections.abc import Callable
 from datetime import datetime
 from urllib.parse import parse_qsl, urlparse
@@ -315,7 +316,11 @@ class InboundFastPath:
         self.headers = [("Content-Type", "text/xml; charset=utf-8"), *STATIC_HEADERS.items()]
         self.headers.append(("Cache-Control", "no-store"))
         self.group = GroupCommit(self._run, slots=BATCHES_AT_ONCE)
-        self._held: list[_Held | None] = [None] * BATCHES_AT_ONCE  # a connection a slot
+        self._held: list[psycopg.Connection | None] = [None] * BATCHES_AT_ONCE  # a connection a slot
+        # Each connection is closed when the short way goes (the app and it refer to each other,
+        # so they go together, in a garbage collection): a finalizer, not __del__, whose order
+        # in a collection would not be known.
+        self._closers: list[weakref.finalize | None] = [None] * BATCHES_AT_ONCE
         self.handled = 0  # texts answered here (for tests and the benchmark)
 
     @classmethod
@@ -541,26 +546,17 @@ class InboundFastPath:
 
     def _connection(self, slot: int = 0) -> psycopg.Connection:
         """The slot's connection (only the batch running in that slot uses it)."""
-        held = self._held[slot]
-        if held is None or held.conn.closed or held.conn.broken:
+        conn = self._held[slot]
+        if conn is None or conn.closed or conn.broken:
+            self._drop_connection(slot)
             conn = psycopg.connect(self.conninfo, autocommit=True, options=PLANNER_OPTIONS)
             conn.prepare_threshold = 0  # the two statements are prepared on first use
-            held = self._held[slot] = _Held(conn)
-        return held.conn
+            self._held[slot] = conn
+            self._closers[slot] = weakref.finalize(self, conn.close)
+        return conn
 
     def _drop_connection(self, slot: int = 0) -> None:
-        held, self._held[slot] = self._held[slot], None
-        if held is not None:
-            held.conn.close()
-
-
-class _Held:
-    """The process's connection, closed when the short way is dropped."""
-
-    __slots__ = ("conn",)
-
-    def __init__(self, conn: psycopg.Connection):
-        self.conn = conn
-
-    def __del__(self):
-        self.conn.close()
+        self._held[slot] = None
+        closer, self._closers[slot] = self._closers[slot], None
+        if closer is not None:
+            closer()  # closes the connection (once)
