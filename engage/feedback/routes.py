@@ -1171,15 +1171,17 @@ def question_new():
                     sa.select(SmsOptOut.phone).where(SmsOptOut.phone.in_({m.phone for m in members if m.phone}))
                 )
             }
-            reasons = Counter(_why_not(m, stopped, typed) for m in members)
-            by_language = Counter(m.locale for m in members if _why_not(m, stopped, typed) is None)
+            why = [(m, _why_not(m, stopped, typed)) for m in members]
+            reasons = Counter(reason for _m, reason in why)
+            reaching = [m for m, reason in why if reason is None]
+            by_language = Counter(m.locale for m in reaching)
             tally = {
                 "will_get": reasons.pop(None, 0),
                 "stopped": reasons.get("stopped", 0),
                 "not_confirmed": reasons.get("not_confirmed", 0),
                 "no_version": reasons.get("no_version", 0),
                 "no_phone": reasons.get("no_phone", 0),
-                "answering": _still_answering([m.phone for m in members if _why_not(m, stopped, typed) is None]),
+                "answering": _still_answering([m.phone for m in reaching]),
             }
             checks = []
             for loc in langs:

@@ -518,7 +518,7 @@ class InboundFastPath:
                 segments=reply[1],
             )
             row_values.update(outbox.sent_in_twiml(now))
-            values.update({f"r_{name}": _plain(value) for name, value in row_values.items()})
+            values.update({f"r_{name}": value for name, value in row_values.items()})  # JSON: _json_value
         return values, reply
 
     def _text(self, render, locale: str | None, **params) -> tuple[str, int, tuple[str, str]]:
