@@ -113,3 +113,68 @@ def test_0007_folds_the_names_of_members_already_there_and_can_be_undone(app, da
     finally:
         upgrade()
     assert diff(app) == []
+
+
+def test_0008_keeps_the_text_writes_light_and_can_be_undone(app, database_url):
+    """Conversations: no index on the columns every text changes (so PostgreSQL can
+    update the row in its page), the unanswered ones indexed apart, room left in each
+    page on PostgreSQL; the outbox indexes bulk_id and provider_sid only where set."""
+    import sqlalchemy as sa
+
+    def indexes(table: str) -> dict[str, list[str]]:
+        with db.engine.connect() as conn:
+            return {i["name"]: i["column_names"] for i in sa.inspect(conn).get_indexes(table)}
+
+    def fillfactor() -> str | None:
+        if db.engine.dialect.name != "postgresql":
+            return None
+        with db.engine.connect() as conn:
+            options = conn.execute(sa.text("SELECT reloptions FROM pg_class WHERE relname = 'conversations'")).scalar()
+        return next((o for o in options or [] if o.startswith("fillfactor=")), None)
+
+    def partial(name: str) -> str:
+        with db.engine.connect() as conn:
+            if db.engine.dialect.name == "postgresql":
+                return conn.execute(sa.text("SELECT indexdef FROM pg_indexes WHERE indexname = :n"), {"n": name}).scalar()
+            return conn.execute(sa.text("SELECT sql FROM sqlite_master WHERE name = :n"), {"n": name}).scalar()
+
+    conversations = indexes("conversations")
+    assert "ix_conversations_last_message_at" not in conversations
+    assert "ix_conversations_needs_reply" not in conversations
+    assert conversations["ix_conversations_unanswered"] == ["member_id"]
+    assert "WHERE" in partial("ix_conversations_unanswered") and "needs_reply" in partial("ix_conversations_unanswered")
+    for name in ("ix_outbox_messages_bulk_id", "ix_outbox_messages_provider_sid"):
+        assert "IS NOT NULL" in partial(name).upper()
+    if db.engine.dialect.name == "postgresql":
+        assert fillfactor() == "fillfactor=80"
+
+    db.session.remove()
+    downgrade(revision="0007")
+    try:
+        conversations = indexes("conversations")
+        assert conversations["ix_conversations_last_message_at"] == ["last_message_at"]
+        assert conversations["ix_conversations_needs_reply"] == ["needs_reply"]
+        assert "ix_conversations_unanswered" not in conversations
+        assert "WHERE" not in partial("ix_outbox_messages_bulk_id").upper()
+        assert fillfactor() is None
+    finally:
+        upgrade()
+    assert diff(app) == []
+
+
+def test_the_unanswered_count_reads_the_partial_index_on_postgresql(app, database_url):
+    """The inbox's count of unanswered conversations is written so that PostgreSQL can
+    prove it needs only ix_conversations_unanswered (``needs_reply IS true`` would not)."""
+    import sqlalchemy as sa
+
+    if not database_url.startswith("postgresql"):
+        return
+    with db.engine.connect() as conn:
+        conn.execute(sa.text("SET enable_seqscan = off"))
+        conn.execute(sa.text("SET enable_bitmapscan = off"))
+        from engage.models import Conversation
+
+        query = sa.select(sa.func.count(Conversation.id)).where(Conversation.needs_reply)
+        compiled = query.compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True})
+        plan = "\n".join(conn.execute(sa.text(f"EXPLAIN {compiled}")).scalars())
+    assert "ix_conversations_unanswered" in plan, plan

@@ -123,7 +123,7 @@ def scoped_conversations() -> sa.Select:
 
 def unanswered_count() -> int:
     query = _scoped(sa.select(sa.func.count(Conversation.id)).select_from(Conversation))
-    return db.session.scalar(query.where(Conversation.needs_reply.is_(True))) or 0
+    return db.session.scalar(query.where(Conversation.needs_reply)) or 0  # ix_conversations_unanswered
 
 
 def visible_committees() -> list[Committee]:
