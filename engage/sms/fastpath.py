@@ -27,9 +27,10 @@ The rules are those of ``engage.sms.inbound`` — the same texts, the same "once
 acknowledgement (``ACK_EVERY``), the same outbox rows (``outbox.row_values``) — and the
 write only happens when the conversation is still as the read saw it: its
 ``last_inbound_at`` is compared in the ``UPDATE``'s ``WHERE``, which PostgreSQL
-re-checks on the newest row version after waiting for its lock, so a text from the
-same number that committed in between (a STOP, say) sends this one the long way. A
-batch's writes are one statement: all or nothing.
+re-checks on the newest row version after waiting for its lock, so when a text from
+the same number committed in between (a STOP, say), this one is not written: it is read
+and decided again from what that text left (once; a second change sends it the long
+way). Each write is one statement: all of its texts or none.
 """
 
 from __future__ import annotations
@@ -42,7 +43,7 @@ import time
 import weakref
 from collections.abc import Callable
 from datetime import datetime
-from urllib.parse import parse_qsl, urlparse
+from urllib.parse import unquote, urlparse
 
 import psycopg
 import sqlalchemy as sa
@@ -61,6 +62,9 @@ log = logging.getLogger("engage")
 PATH = "/sms/inbound"
 MAX_FORM_BYTES = 64 * 1024  # Twilio's forms are about 1 KB; bigger ones take the long way
 MAX_BATCH = 64  # texts written by one statement
+# Reads and writes for a text whose conversation another text changed in between (from
+# the same number, in another process): once more, then the long way.
+ATTEMPTS = 2
 # A process's batches in flight, each on its own connection. More than one overlaps the
 # waits on PostgreSQL but makes each batch smaller: on the benchmark (docs/benchmarks.md),
 # 2 gave fewer texts a second than 1.
@@ -82,7 +86,7 @@ SELECT x.i, m.id AS member_id, m.locale, m.short_name, m.contact_phone,
        (SELECT true FROM inbound_messages im WHERE im.message_sid = x.sid LIMIT 1) IS NOT NULL AS seen_sid,
        c.id AS conversation_id, c.member_id AS conversation_member_id, c.awaiting, c.last_inbound_at,
        c.last_ack_at
-FROM unnest(%(phones)s::text[], %(sids)s::text[]) WITH ORDINALITY AS x(phone, sid, i)
+FROM jsonb_to_recordset(%(texts)s::jsonb) AS x(i integer, phone text, sid text)
 LEFT JOIN LATERAL (
     SELECT m.id, m.locale, p.short_name, p.contact_phone
     FROM members m LEFT JOIN plans p ON p.id = m.plan_id
@@ -112,7 +116,7 @@ WITH x AS (
         handled_at = CASE WHEN x.keep THEN NULL ELSE c.handled_at END,
         last_ack_at = CASE WHEN x.ack THEN %(now)s ELSE c.last_ack_at END
     FROM x
-    WHERE c.id = ANY(%(conversation_ids)s::integer[])
+    WHERE c.id = ANY(string_to_array(%(conversation_ids)s, ',')::integer[])
       AND c.id = x.conversation_id
       AND c.awaiting IS NULL
       AND c.member_id IS NOT DISTINCT FROM x.member_id
@@ -208,9 +212,23 @@ class _Form(dict):
 
     @classmethod
     def parse(cls, raw: bytes) -> _Form:
+        """What ``urllib.parse.parse_qsl(text, keep_blank_values=True)`` gives, with
+        ``unquote`` called only on the parts that hold a "+" or a "%" (most of Twilio's
+        fields hold neither)."""
         form = cls()
-        for name, value in parse_qsl(raw.decode("utf-8"), keep_blank_values=True):
-            form.setdefault(name, []).append(value)
+        for field in raw.decode("utf-8").split("&"):
+            if not field:
+                continue
+            name, _, value = field.partition("=")
+            if "+" in name or "%" in name:
+                name = unquote(name.replace("+", " "))
+            if "+" in value or "%" in value:
+                value = unquote(value.replace("+", " "))
+            values = dict.get(form, name)
+            if values is None:
+                form[name] = [value]
+            else:
+                values.append(value)
         return form
 
 
@@ -397,7 +415,11 @@ class InboundFastPath:
         started = time.perf_counter()
         try:
             conn = self._connection(slot)
-            self._write(conn, batch, self._read(conn, batch))
+            texts = batch
+            for _ in range(ATTEMPTS):
+                texts = self._write(conn, texts, self._read(conn, texts))
+                if not texts:
+                    break
         except psycopg.Error as exc:
             # The Flask view answers instead; nothing was written here.
             log.warning("sms fast path: database error, taking the long way", extra={"error": type(exc).__name__})
@@ -420,13 +442,16 @@ class InboundFastPath:
         )
 
     def _read(self, conn: psycopg.Connection, batch: list[_Text]) -> dict[int, tuple]:
-        rows = conn.execute(READ, {"phones": [t.phone for t in batch], "sids": [t.sid for t in batch]}).fetchall()
+        # One JSON text, not arrays: psycopg passes a str as it is.
+        param = json.dumps([{"i": i, "phone": t.phone, "sid": t.sid} for i, t in enumerate(batch)], ensure_ascii=False)
         found: dict[int, tuple] = {}
-        for row in rows:
-            found.setdefault(row[0] - 1, row[1:])
+        for row in conn.execute(READ, {"texts": param}).fetchall():
+            found.setdefault(row[0], row[1:])
         return found
 
-    def _write(self, conn: psycopg.Connection, batch: list[_Text], found: dict[int, tuple]) -> None:
+    def _write(self, conn: psycopg.Connection, batch: list[_Text], found: dict[int, tuple]) -> list[_Text]:
+        """Decide and write; the texts whose conversation changed since the read (to be
+        read again). The others are answered, or left to the long way."""
         now = utcnow()
         rows: list[dict] = []
         replies: dict[int, tuple[str, int, tuple[str, str]]] = {}
@@ -440,18 +465,21 @@ class InboundFastPath:
             values["i"] = i
             rows.append(values)
         if not rows:
-            return
+            return []
         param = json.dumps(rows, default=_json_value, ensure_ascii=False)
-        ids = [row["conversation_id"] for row in rows if row["conversation_id"] is not None]
+        ids = ",".join(str(row["conversation_id"]) for row in rows if row["conversation_id"] is not None)
         rows = conn.execute(self.write, {"texts": param, "conversation_ids": ids, "now": now}).fetchall()
+        changed = []
         for i, touched, message_id, reply_id in rows:
             if not touched:
-                continue  # the conversation changed since the read: the long way
+                changed.append(batch[i])  # another text from this number came first
+                continue
             if message_id is None or i not in replies or reply_id is None:
                 batch[i].answer = NO_REPLY
             else:
                 head, tail = replies[i][2]
                 batch[i].answer = f"{head}{reply_id}{tail}"
+        return changed
 
     def _decide(self, text: _Text, row: tuple, now: datetime) -> tuple[dict, tuple | None] | None:
         """What engage.sms.inbound.handle decides for this text, in the same order: the
