@@ -9,6 +9,8 @@ import time
 from datetime import timedelta
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 import sqlalchemy as sa
 
 from engage.extensions import db
@@ -532,3 +534,25 @@ def test_texts_that_arrive_together_are_stored_together_each_with_its_own_answer
             assert answers[(phone, "¿Hay cuidado de niños?")] == ([received] if phone in phones[:3] else [])
         assert len(replies) == (2 if phone in phones[:3] else 1)  # "primero"'s acknowledgement, and this one's
         assert replies[-1].body == received and replies[-1].via == "twiml"
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.text(max_size=12), st.text(max_size=30)),
+        max_size=8,
+    ),
+    st.sampled_from(["&", "&&", "&=&"]),
+    st.booleans(),
+)
+def test_the_short_way_reads_a_form_as_urllib_does(pairs, glue, raw_spaces):
+    """Any names and values, encoded or written as they are (a "+", a bare "%", an "="),
+    come out of the short way's parser as out of ``parse_qsl(…, keep_blank_values=True)``."""
+    from urllib.parse import parse_qsl, quote, quote_plus
+
+    encode = (lambda v: quote(v, safe=" +%=")) if raw_spaces else quote_plus
+    text = glue.join(f"{encode(name)}={encode(value)}" for name, value in pairs)
+    expected: dict[str, list[str]] = {}
+    for name, value in parse_qsl(text, keep_blank_values=True):
+        expected.setdefault(name, []).append(value)
+    assert dict(fastpath._Form.parse(text.encode())) == expected

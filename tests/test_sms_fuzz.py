@@ -154,3 +154,28 @@ def test_a_huge_body_is_stored_up_to_twilios_limit(app, cast):
     assert signed_post(app.test_client(), "/sms/inbound", fields).status_code == 200
     stored = db.session.scalar(sa.select(InboundMessage))
     assert stored.body == body[:MAX_BODY]
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    st.one_of(
+        st.from_regex(r"\A\+1[0-9]{10}\Z"),
+        st.from_regex(r"\A\+?1?[0-9 ()\-.]{6,16}\Z"),
+        st.text(max_size=20),
+    )
+)
+def test_a_number_read_without_parsing_is_what_phonenumbers_makes_of_it(raw):
+    """normalise_phone answers "+1" and ten digits without phonenumbers; its answer is
+    the same as phonenumbers' for any such string, and for everything else it asks it."""
+    import phonenumbers
+
+    try:
+        parsed = phonenumbers.parse(raw, "US")
+        expected = (
+            phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+            if phonenumbers.is_possible_number(parsed)
+            else None
+        )
+    except phonenumbers.NumberParseException:
+        expected = None
+    assert normalise_phone(raw) == expected

@@ -3,6 +3,7 @@ and answers TwiML. STOP is handled before anything else."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import timedelta
 from functools import cache, lru_cache
@@ -54,8 +55,15 @@ class Result:
     intent: str | None = None
 
 
+# What Twilio sends in From for a North American number, already E.164 (the
+# phonenumbers answer for it, without the cost of parsing: tests compare the two).
+_NANP_E164 = re.compile(r"\+1\d{10}")
+
+
 @lru_cache(maxsize=4096)
 def normalise_phone(raw: str | None) -> str | None:
+    if raw and _NANP_E164.fullmatch(raw):
+        return raw
     try:
         parsed = phonenumbers.parse(raw or "", "US")
     except phonenumbers.NumberParseException:
