@@ -135,7 +135,9 @@ def test_0008_keeps_the_text_writes_light_and_can_be_undone(app, database_url):
     def partial(name: str) -> str:
         with db.engine.connect() as conn:
             if db.engine.dialect.name == "postgresql":
-                return conn.execute(sa.text("SELECT indexdef FROM pg_indexes WHERE indexname = :n"), {"n": name}).scalar()
+                return conn.execute(
+                    sa.text("SELECT indexdef FROM pg_indexes WHERE indexname = :n"), {"n": name}
+                ).scalar()
             return conn.execute(sa.text("SELECT sql FROM sqlite_master WHERE name = :n"), {"n": name}).scalar()
 
     conversations = indexes("conversations")

@@ -9,9 +9,9 @@ import time
 from datetime import timedelta
 
 import pytest
+import sqlalchemy as sa
 from hypothesis import given, settings
 from hypothesis import strategies as st
-import sqlalchemy as sa
 
 from engage.extensions import db
 from engage.models import Conversation, InboundMessage, Member, OutboxMessage, SignupConversation, SmsOptOut
@@ -204,24 +204,34 @@ def test_what_the_short_way_does_not_know_goes_to_the_view(app, cast, twilio, fa
     assert db.session.scalar(sa.select(sa.func.count()).select_from(InboundMessage).where(InboundMessage.body == body))
 
 
-def test_a_stop_that_lands_between_the_read_and_the_write_has_the_text_read_again(
-    app, cast, twilio, fast, monkeypatch
-):
+def before_each_write(monkeypatch, times: int, action) -> list:
+    """Run ``action`` just before each of the short way's next ``times`` writes (when it
+    takes the time for them, after its read), as if another delivery committed then;
+    what it returns is collected in the list returned."""
+    real_now = fastpath.utcnow
+    done: list = []
+
+    def now_after_action():
+        if len(done) < times:
+            done.append(action())
+        return real_now()
+
+    monkeypatch.setattr(fastpath, "utcnow", now_after_action)
+    return done
+
+
+def test_a_stop_that_lands_between_the_read_and_the_write_has_the_text_read_again(app, cast, twilio, fast, monkeypatch):
     phone = cast.parent.phone
     twilio.text("primero", phone=phone)
     rewind_ack(phone)
-    real_now = fastpath.utcnow
-    done = []
 
-    def stop_in_between():
+    def stop():
         # Another delivery (a STOP from the same phone) commits after the short way read
         # the conversation and before it writes.
-        if not done:
-            with app.app_context():
-                done.append(reply_texts(FakeTwilio(app).text("STOP", phone=phone)))
-        return real_now()
+        with app.app_context():
+            return reply_texts(FakeTwilio(app).text("STOP", phone=phone))
 
-    monkeypatch.setattr(fastpath, "utcnow", stop_in_between)
+    done = before_each_write(monkeypatch, 1, stop)
     before = fast.handled
     answer = reply_texts(twilio.text("¿sigue en pie?", phone=phone))
     assert len(done[0]) == 1  # the STOP confirmation
@@ -285,23 +295,19 @@ def test_a_conversation_changed_before_each_of_two_writes_sends_the_text_the_lon
     phone = cast.parent.phone
     twilio.text("primero", phone=phone)
     rewind_ack(phone)
-    real_now = fastpath.utcnow
-    changes = []
 
-    def another_text_in_between():
-        # Before each write, another text from the same number, handled in another
-        # process, moves the conversation on: it is never as the read saw it.
-        if len(changes) < fastpath.ATTEMPTS:
-            with app.app_context(), db.engine.begin() as other:
-                other.execute(
-                    sa.update(Conversation)
-                    .where(Conversation.phone == phone)
-                    .values(last_inbound_at=sa.func.clock_timestamp())
-                )
-            changes.append(phone)
-        return real_now()
+    def another_text():
+        # Another text from the same number, handled in another process, moves the
+        # conversation on: before each write it is no longer as the read saw it.
+        with app.app_context(), db.engine.begin() as other:
+            other.execute(
+                sa.update(Conversation)
+                .where(Conversation.phone == phone)
+                .values(last_inbound_at=sa.func.clock_timestamp())
+            )
+        return phone
 
-    monkeypatch.setattr(fastpath, "utcnow", another_text_in_between)
+    changes = before_each_write(monkeypatch, fastpath.ATTEMPTS, another_text)
     before = fast.handled
     answer = reply_texts(twilio.text("¿sigue en pie?", phone=phone))
     assert len(changes) == fastpath.ATTEMPTS

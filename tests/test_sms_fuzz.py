@@ -9,7 +9,7 @@ from xml.etree import ElementTree
 
 import pytest
 import sqlalchemy as sa
-from hypothesis import HealthCheck, event, given, settings
+from hypothesis import HealthCheck, event, example, given, settings
 from hypothesis import strategies as st
 from twilio.request_validator import RequestValidator
 from werkzeug.datastructures import MultiDict
@@ -157,9 +157,12 @@ def test_a_huge_body_is_stored_up_to_twilios_limit(app, cast):
 
 
 @settings(max_examples=500, deadline=None)
+@example("+1٥٥٩٢٠٠١٢٣٤")  # Arabic-Indic digits: phonenumbers reads them as 0-9
+@example("+1５５９２００１２３４")  # full-width digits
 @given(
     st.one_of(
         st.from_regex(r"\A\+1[0-9]{10}\Z"),
+        st.from_regex(r"\A\+1\d{10}\Z"),  # any script's digits
         st.from_regex(r"\A\+?1?[0-9 ()\-.]{6,16}\Z"),
         st.text(max_size=20),
     )

@@ -35,6 +35,7 @@ way). Each write is one statement: all of its texts or none.
 
 from __future__ import annotations
 
+import enum
 import io
 import json
 import logging
@@ -187,15 +188,14 @@ def _write_statement(reply_columns: list[str]) -> str:
 
 
 def _json_value(value):
-    """Times as ISO 8601 (PostgreSQL reads them back to the microsecond), enums as their values."""
+    """json.dumps's fallback for a batch's values: times as ISO 8601 (PostgreSQL reads
+    them back to the microsecond), enum members as the values the ORM stores (string
+    enums need none: JSON writes them as the strings they are)."""
     if isinstance(value, datetime):
         return value.isoformat()
-    return _plain(value)
-
-
-def _plain(value):
-    """Enum members as the strings the ORM stores (psycopg would write the name)."""
-    return value.value if hasattr(value, "value") else value
+    if isinstance(value, enum.Enum):
+        return value.value
+    raise TypeError(f"{type(value).__name__} is not a value the short way writes")
 
 
 class _Form(dict):

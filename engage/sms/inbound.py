@@ -57,7 +57,7 @@ class Result:
 
 # What Twilio sends in From for a North American number, already E.164 (the
 # phonenumbers answer for it, without the cost of parsing: tests compare the two).
-_NANP_E164 = re.compile(r"\+1\d{10}")
+_NANP_E164 = re.compile(r"\+1[0-9]{10}")  # ASCII digits only (\d takes any script's)
 
 
 @lru_cache(maxsize=4096)
