@@ -64,8 +64,9 @@ JsonFormatter.converter = time.gmtime
 
 def init_app(app: Flask) -> None:
     # The lines carry none of these, so the logging module need not look them up for each
-    # record (the logging HOWTO's "Optimization" section).
-    logging.logThreads = logging.logProcesses = logging.logMultiprocessing = False
+    # record (the logging HOWTO's "Optimization" section). The process id stays: other
+    # loggers in the same process (gunicorn's "[%(process)d]") print it.
+    logging.logThreads = logging.logMultiprocessing = False
     logging._srcfile = None  # no caller's file and line
     logger = logging.getLogger("engage")
     logger.setLevel(app.config.get("LOG_LEVEL", "INFO"))

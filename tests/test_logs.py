@@ -82,3 +82,10 @@ def test_log_lines_are_json_with_the_request_fields(app, client, log_lines):
     assert line["status"] == 200
     assert line["who"] == "anonymous"
     assert isinstance(line["ms"], float)
+
+
+def test_other_loggers_in_the_process_still_get_the_process_id(app):
+    """gunicorn's own lines ("[%(process)d] Worker exiting") share the process with the app."""
+    record = logging.LogRecord("gunicorn.error", logging.INFO, __file__, 1, "Worker exiting", None, None)
+    assert logging.Formatter("[%(process)d] %(message)s").format(record).startswith("[")
+    assert record.process is not None
