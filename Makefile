@@ -6,6 +6,8 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.requirements-installed
 PORT ?= 5000
 FLASK := $(BIN)/flask --app engage
+# The tests run in one process a core (pytest-xdist); PYTEST_ARGS= runs them in one.
+PYTEST_ARGS ?= -n $(shell nproc 2>/dev/null || echo 2)
 
 .PHONY: run test lint translations compile-translations browser-deps db-upgrade demo worker bench clean
 

@@ -4,6 +4,10 @@ The suite runs on SQLite, and also on PostgreSQL when ``TEST_DATABASE_URL`` is s
 every test that uses the ``app`` fixture runs once per database. The schema is made
 by the real migrations once per database; after each test every table is emptied,
 so tests may commit and may use several connections at once.
+
+``make test`` runs the tests in two processes (pytest-xdist); on PostgreSQL each
+process has a database of its own, named after ``TEST_DATABASE_URL``'s with the
+process's name appended, made at its start and dropped at its end.
 """
 
 from __future__ import annotations
@@ -64,14 +68,39 @@ def _migrate(url: str) -> None:
         db.engine.dispose()
 
 
+@contextmanager
+def _postgresql_database(url: str):
+    """TEST_DATABASE_URL itself, or under pytest-xdist a database of this process's own
+    beside it (the tests of two processes would empty each other's tables)."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if not worker:
+        yield url
+        return
+    base = sa.engine.make_url(url)
+    own = base.set(database=f"{base.database}_{worker}")
+    admin = sa.create_engine(base, isolation_level="AUTOCOMMIT")
+    drop = sa.text(f'DROP DATABASE IF EXISTS "{own.database}" WITH (FORCE)')
+    try:
+        with admin.connect() as conn:
+            conn.execute(drop)
+            conn.execute(sa.text(f'CREATE DATABASE "{own.database}"'))
+        yield own.render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(drop)
+        admin.dispose()
+
+
 @pytest.fixture(scope="session", params=BACKENDS)
 def database_url(request, tmp_path_factory):
     if request.param == "sqlite":
         url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
-    else:
-        url = os.environ["TEST_DATABASE_URL"]
-    _migrate(url)
-    return url
+        _migrate(url)
+        yield url
+        return
+    with _postgresql_database(os.environ["TEST_DATABASE_URL"]) as url:
+        _migrate(url)
+        yield url
 
 
 def _empty_tables() -> None:
