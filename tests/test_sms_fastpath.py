@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 from engage.extensions import db
 from engage.models import Conversation, InboundMessage, Member, OutboxMessage, SignupConversation, SmsOptOut
 from engage.sms import fastpath, texts
+from engage.sms.segments import count_segments
 from tests.conftest import make_member
 from tests.test_sms_webhooks import BASE, OUR_NUMBER, TOKEN, FakeTwilio, new_sid, rendered, reply_texts
 
@@ -152,6 +153,66 @@ def test_the_short_way_answers_and_stores_exactly_what_the_view_would(app, cast,
     assert any(short), short
 
 
+def test_each_reply_is_in_the_parents_language_with_their_plans_name_and_contact(app, cast, twilio, fast):
+    cast.plan_b.contact_phone = "(415) 555-0100"
+    parents = [
+        ("+15105550601", cast.plan_a, "en"),
+        ("+15105550602", cast.plan_b, "en"),
+        ("+15105550603", cast.plan_b, "zh"),
+        ("+15105550604", cast.plan_a, "es"),
+    ]
+    for k, (phone, plan, locale) in enumerate(parents):
+        make_member(phone, f"Parent {k}", plan=plan, locale=locale)
+    db.session.commit()
+    before = fast.handled
+    for phone, plan, locale in parents:
+        contact = plan.contact_phone
+        assert reply_texts(twilio.text("hello", phone=phone)) == [
+            rendered(app, locale, texts.received, plan=plan.short_name)
+        ]
+        assert reply_texts(twilio.text("HELP", phone=phone)) == [
+            rendered(app, locale, texts.help_text, plan=plan.short_name, contact=contact)
+        ]
+    stranger = reply_texts(twilio.text("hello", phone=STRANGER_FAST))
+    assert stranger == [rendered(app, "en", texts.unknown_number, locales=app.config["ENGAGE_LOCALES"])]
+    assert fast.handled == before + 2 * len(parents) + 1
+    # The plan's contact changes: HELP says the new one.
+    cast.plan_b.contact_phone = None
+    db.session.commit()
+    assert reply_texts(twilio.text("HELP", phone=parents[2][0])) == [
+        rendered(app, "zh", texts.help_text, plan="Bayview", contact=None)
+    ]
+    replies = db.session.scalars(
+        sa.select(OutboxMessage).where(OutboxMessage.phone.in_([p for p, _, _ in parents])).order_by(OutboxMessage.id)
+    ).all()
+    assert [r.locale for r in replies] == ["en", "en", "en", "en", "zh", "zh", "es", "es", "zh"]
+    assert all(r.segments == count_segments(r.body).count for r in replies)
+
+
+def test_a_reply_is_rendered_once_a_process_and_then_a_batch_is_one_statement(app, cast, twilio, fast, monkeypatch):
+    calls = []
+    real_write = fast._write
+
+    def counted(conn, batch):
+        again = real_write(conn, batch)
+        calls.append(len(again))
+        return again
+
+    monkeypatch.setattr(fast, "_write", counted)
+    fast._replies.clear()
+    twilio.text("hola", phone=cast.parent.phone)
+    assert calls == [1, 0]  # its reply was not rendered yet: rendered, and the text went again
+    rewind_ack(cast.parent.phone)
+    calls.clear()
+    twilio.text("otra vez", phone=cast.parent.phone)
+    assert calls == [0]
+    monkeypatch.setattr(fastpath, "MAX_REPLIES", 1)  # a full store starts again
+    calls.clear()
+    twilio.text("HELP", phone=cast.parent.phone)
+    assert calls == [1, 0]
+    assert len(fast._replies) == 1
+
+
 def test_a_text_the_short_way_is_stored_once_with_its_reply_recorded_as_sent(app, cast, twilio, fast):
     twilio.text("Hola", phone=cast.parent.phone)  # the conversation exists from here on
     rewind_ack(cast.parent.phone)
@@ -204,10 +265,9 @@ def test_what_the_short_way_does_not_know_goes_to_the_view(app, cast, twilio, fa
     assert db.session.scalar(sa.select(sa.func.count()).select_from(InboundMessage).where(InboundMessage.body == body))
 
 
-def before_each_write(monkeypatch, times: int, action) -> list:
-    """Run ``action`` just before each of the short way's next ``times`` writes (when it
-    takes the time for them, after its read), as if another delivery committed then;
-    what it returns is collected in the list returned."""
+def before_each_statement(monkeypatch, times: int, action) -> list:
+    """Run ``action`` just before each of the short way's next ``times`` statements (when
+    it takes the time for them); what it returns is collected in the list returned."""
     real_now = fastpath.utcnow
     done: list = []
 
@@ -220,23 +280,52 @@ def before_each_write(monkeypatch, times: int, action) -> list:
     return done
 
 
-def test_a_stop_that_lands_between_the_read_and_the_write_has_the_text_read_again(app, cast, twilio, fast, monkeypatch):
+def lock_waits(conn) -> int:
+    return conn.execute(
+        sa.text("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()")
+    ).scalar()
+
+
+def committed_while_the_statement_waits(app, change):
+    """An action for ``before_each_statement``: another delivery's transaction makes
+    ``change`` (holding the conversation's row, as the view's upsert does) and commits
+    only once the short way's statement, whose snapshot is older, waits for that row."""
+
+    def action():
+        with app.app_context():
+            other, watcher = db.engine.connect(), db.engine.connect()
+        change(other)
+
+        def commit_when_waited_for():
+            try:
+                _wait_for(lambda: lock_waits(watcher) > 0)
+                other.commit()
+            finally:
+                other.close()
+                watcher.close()
+
+        threading.Thread(target=commit_when_waited_for).start()
+        return True
+
+    return action
+
+
+def test_a_stop_committed_just_before_the_statement_is_seen(app, cast, twilio, fast, monkeypatch):
     phone = cast.parent.phone
     twilio.text("primero", phone=phone)
     rewind_ack(phone)
 
     def stop():
-        # Another delivery (a STOP from the same phone) commits after the short way read
-        # the conversation and before it writes.
+        # Another delivery (a STOP from the same phone) commits just before the statement.
         with app.app_context():
             return reply_texts(FakeTwilio(app).text("STOP", phone=phone))
 
-    done = before_each_write(monkeypatch, 1, stop)
+    done = before_each_statement(monkeypatch, 1, stop)
     before = fast.handled
     answer = reply_texts(twilio.text("¿sigue en pie?", phone=phone))
     assert len(done[0]) == 1  # the STOP confirmation
     assert answer == []  # nothing goes to a number that said STOP
-    assert fast.handled == before + 1  # the second read saw the STOP
+    assert fast.handled == before + 1
     assert db.session.get(SmsOptOut, phone) is not None
     assert (
         db.session.scalar(
@@ -246,68 +335,50 @@ def test_a_stop_that_lands_between_the_read_and_the_write_has_the_text_read_agai
     )
 
 
-def test_a_stop_committed_while_the_short_way_waits_for_the_conversation_has_the_text_read_again(
-    app, cast, twilio, fast
-):
-    phone = cast.parent.phone
-    twilio.text("primero", phone=phone)
-    rewind_ack(phone)
-    answers = []
-
-    def text_now():
-        with app.app_context():
-            answers.append(reply_texts(FakeTwilio(app).text("¿sigue en pie?", phone=phone)))
-
-    before = fast.handled
-    # Another delivery, a STOP from the same phone, is being stored: its transaction holds
-    # the conversation (as the view's upsert does) and has not committed yet.
-    with db.engine.connect() as other, db.engine.connect() as watcher:
-        other.execute(sa.update(Conversation).where(Conversation.phone == phone).values(last_inbound_at=sa.func.now()))
-        other.execute(sa.insert(SmsOptOut).values(phone=phone))
-        thread = threading.Thread(target=text_now)
-        thread.start()
-        # The short way's statement saw no STOP (its snapshot is older) and now waits for the row.
-        _wait_for(
-            lambda: (
-                watcher.execute(
-                    sa.text(
-                        "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()"
-                    )
-                ).scalar()
-                > 0
-            )
-        )
-        other.commit()
-        thread.join(10)
-    assert answers == [[]]  # nothing goes to a number that said STOP
-    assert fast.handled == before + 1  # the conversation had changed: read again, STOP seen
-    assert (
-        db.session.scalar(
-            sa.select(sa.func.count()).select_from(InboundMessage).where(InboundMessage.body == "¿sigue en pie?")
-        )
-        == 1
-    )
-
-
-def test_a_conversation_changed_before_each_of_two_writes_sends_the_text_the_long_way(
+def test_a_stop_committed_while_the_statement_waits_for_the_conversation_has_the_text_decided_again(
     app, cast, twilio, fast, monkeypatch
 ):
     phone = cast.parent.phone
     twilio.text("primero", phone=phone)
     rewind_ack(phone)
 
-    def another_text():
-        # Another text from the same number, handled in another process, moves the
-        # conversation on: before each write it is no longer as the read saw it.
-        with app.app_context(), db.engine.begin() as other:
-            other.execute(
-                sa.update(Conversation)
-                .where(Conversation.phone == phone)
-                .values(last_inbound_at=sa.func.clock_timestamp())
-            )
-        return phone
+    def stop(other):
+        other.execute(sa.update(Conversation).where(Conversation.phone == phone).values(last_inbound_at=sa.func.now()))
+        other.execute(sa.insert(SmsOptOut).values(phone=phone))
 
-    changes = before_each_write(monkeypatch, fastpath.ATTEMPTS, another_text)
+    done = before_each_statement(monkeypatch, 1, committed_while_the_statement_waits(app, stop))
+    before = fast.handled
+    answer = reply_texts(twilio.text("¿sigue en pie?", phone=phone))
+    assert done == [True]
+    assert answer == []  # nothing goes to a number that said STOP
+    assert fast.handled == before + 1  # the conversation had changed: decided again, STOP seen
+    assert (
+        db.session.scalar(
+            sa.select(sa.func.count()).select_from(InboundMessage).where(InboundMessage.body == "¿sigue en pie?")
+        )
+        == 1
+    )
+    replies = sa.select(sa.func.count()).select_from(OutboxMessage).where(OutboxMessage.phone == phone)
+    assert db.session.scalar(replies) == 1  # the first text's acknowledgement only
+
+
+def test_a_conversation_changed_during_each_of_two_statements_sends_the_text_the_long_way(
+    app, cast, twilio, fast, monkeypatch
+):
+    phone = cast.parent.phone
+    twilio.text("primero", phone=phone)
+    rewind_ack(phone)
+
+    def another_text(other):
+        # Another text from the same number, handled in another process, moves the
+        # conversation on: each statement finds it no longer as its snapshot saw it.
+        other.execute(
+            sa.update(Conversation).where(Conversation.phone == phone).values(last_inbound_at=sa.func.clock_timestamp())
+        )
+
+    changes = before_each_statement(
+        monkeypatch, fastpath.ATTEMPTS, committed_while_the_statement_waits(app, another_text)
+    )
     before = fast.handled
     answer = reply_texts(twilio.text("¿sigue en pie?", phone=phone))
     assert len(changes) == fastpath.ATTEMPTS
@@ -493,16 +564,16 @@ def test_texts_that_arrive_together_are_stored_together_each_with_its_own_answer
         twilio.text("primero", phone=phone)
     for phone in phones[:3]:
         rewind_ack(phone)  # these three are due an acknowledgement, the rest not
-    real_read = fast._read
+    real_write = fast._write
     first = threading.Event()
 
-    def slow_first_read(conn, batch):
+    def slow_first_write(conn, batch):
         if not first.is_set():  # hold the first batch so that the others queue behind it
             first.set()
             time.sleep(0.3)
-        return real_read(conn, batch)
+        return real_write(conn, batch)
 
-    monkeypatch.setattr(fast, "_read", slow_first_read)
+    monkeypatch.setattr(fast, "_write", slow_first_write)
     before, batches, grouped = fast.handled, fast.group.batches, fast.group.texts
     answers: dict[tuple[str, str], list[str]] = {}
 

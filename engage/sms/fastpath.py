@@ -1,21 +1,23 @@
 """The incoming-text webhook's short way, on PostgreSQL.
 
 Most texts are plain: free text from a parent whose conversation is waiting for
-nothing, HELP, or free text from a number we do not know. For those, the whole answer
-is known from one read, and everything the text changes can be written by one
-statement, so this WSGI layer answers them without going through Flask, the ORM or a
-pooled session.
+nothing, HELP, or free text from a number we do not know. For those, one SQL statement
+can read what decides the answer and write everything the text changes, so this WSGI
+layer answers them without going through Flask, the ORM or a pooled session.
 
 Texts that arrive together are handled together (group commit): the request thread
 that finds no batch running in its process takes every plain text waiting there (one
-per phone number) and runs one ``SELECT`` for all of them (member, plan, STOP, sign-up,
-conversation) and one autocommitted ``WITH … UPDATE … INSERT … INSERT`` (the
-conversations, the texts, the replies' outbox rows) on the process's own connection;
-the others wait for it and answer from what it wrote, and the oldest text still waiting
-leads the next batch. A text is answered only after the statement that stored it has
-committed, so a 200 to Twilio still means the text is kept. One text at a time is
-simply a batch of one. Each batch writes one log line (how many texts, how many
-answered, how long); texts the view answers log as any request does.
+per phone number) and runs one autocommitted statement for all of them on the process's
+own connection. It reads what decides each text (member, plan, STOP, sign-up,
+conversation), decides, and writes (the conversations, the texts, the replies' outbox
+rows). The replies' words are rendered by Python (Flask-Babel, the catalogs), once a
+process for each language, plan and contact, and the statement is given those rendered
+so far; a text whose reply is not among them is not written: its reply is rendered and
+the text goes again. The other texts wait for the batch and answer from what it wrote,
+and the oldest text still waiting leads the next batch. A text is answered only after
+the statement that stored it has committed, so a 200 to Twilio still means the text is
+kept. One text at a time is simply a batch of one. Each batch writes one log line (how
+many texts, how many answered, how long); texts the view answers log as any request does.
 
 Everything else goes on to the Flask view (``engage.sms.routes``), which stays the
 authority: a bad or missing signature, a text that is a word (STOP, START, YES, NO,
@@ -24,13 +26,13 @@ JOIN, a language) or an answer a part of engage is waiting for (a sign-up in pro
 any database error. Nothing is written before that hand-over.
 
 The rules are those of ``engage.sms.inbound`` — the same texts, the same "once an hour"
-acknowledgement (``ACK_EVERY``), the same outbox rows (``outbox.row_values``) — and the
-write only happens when the conversation is still as the read saw it: its
+acknowledgement (``ACK_EVERY``), the same outbox rows (``outbox.row_values``) — and a
+conversation is written only when it is still as the statement's snapshot saw it: its
 ``last_inbound_at`` is compared in the ``UPDATE``'s ``WHERE``, which PostgreSQL
-re-checks on the newest row version after waiting for its lock, so when a text from
-the same number committed in between (a STOP, say), this one is not written: it is read
-and decided again from what that text left (once; a second change sends it the long
-way). Each write is one statement: all of its texts or none.
+re-checks on the newest row version after waiting for its lock, so when a text from the
+same number committed in between (a STOP, say), this one is not written: it goes again
+and is decided from what that text left (once; a second change sends it the long way).
+Each statement writes all of a text or none of it.
 """
 
 from __future__ import annotations
@@ -71,119 +73,174 @@ ATTEMPTS = 2
 # 2 gave fewer texts a second than 1.
 BATCHES_AT_ONCE = 1
 NO_REPLY = str(MessagingResponse())
+UNKNOWN_LOCALE = "en"  # the outbox row's language for the trilingual answer to an unknown number
+# Replies rendered and kept a process: the statement is given them all, so it stays small
+# (a plan has 6 and there is one for unknown numbers); past this, they are rendered anew.
+MAX_REPLIES = 200
 _CALLBACK_MARK = 987_654_321_987_654_321  # stands for the outbox row id in a cached answer
 
 # A batch is a handful of texts, each joined to its rows by primary or unique key: index
 # lookups always. (The planner cannot know how many texts a JSON array holds and guesses
 # 100, which with a young table's statistics picks hash joins over whole-table scans.)
+# No JIT: compiling would take longer than the statement, which such guesses can trigger.
 PLANNER_OPTIONS = (
-    "-c enable_hashjoin=off -c enable_mergejoin=off -c enable_seqscan=off -c plan_cache_mode=force_generic_plan"
+    "-c enable_hashjoin=off -c enable_mergejoin=off -c enable_seqscan=off -c plan_cache_mode=force_generic_plan "
+    "-c jit=off"
 )
 
-READ = """
-SELECT x.i, m.id AS member_id, m.locale, m.short_name, m.contact_phone,
-       (SELECT true FROM sms_opt_outs o WHERE o.phone = x.phone LIMIT 1) IS NOT NULL AS stopped,
-       (SELECT true FROM signup_conversations s WHERE s.phone = x.phone LIMIT 1) IS NOT NULL AS signing_up,
-       (SELECT true FROM inbound_messages im WHERE im.message_sid = x.sid LIMIT 1) IS NOT NULL AS seen_sid,
-       c.id AS conversation_id, c.member_id AS conversation_member_id, c.awaiting, c.last_inbound_at,
-       c.last_ack_at
-FROM jsonb_to_recordset(%(texts)s::jsonb) AS x(i integer, phone text, sid text)
-LEFT JOIN LATERAL (
-    SELECT m.id, m.locale, p.short_name, p.contact_phone
-    FROM members m LEFT JOIN plans p ON p.id = m.plan_id
-    WHERE m.phone = x.phone AND m.deleted_at IS NULL
-    LIMIT 1
-) AS m ON true
-LEFT JOIN LATERAL (
-    SELECT c.id, c.member_id, c.awaiting, c.last_inbound_at, c.last_ack_at
-    FROM conversations c WHERE c.phone = x.phone
-    LIMIT 1
-) AS c ON true
-"""
-
-# One row of ``x`` a text. A conversation is changed only when it is as the read saw it:
-# its last_inbound_at moves with every text (and only texts move last_ack_at), and the
-# MessageSid was not stored meanwhile. A number's first text creates its conversation
-# (another delivery creating it at the same moment wins, and this text takes the long
-# way). The text is stored only with its conversation, the reply only with its text.
-_WRITE = """
+# One statement a batch, autocommitted: it reads what decides each text (member, plan,
+# STOP, sign-up, conversation), decides as engage.sms.inbound does, and writes what the
+# decision says (the conversations, the texts, the replies' outbox rows).
+#
+# x: the texts. t: the replies rendered so far in this process (kind, language, plan name,
+# contact -> text and segments). b: the batch's outbox values shared by every reply.
+# r: what the statement's snapshot holds for each text. d: the decision — ``long_way``
+# (left to the view, nothing written), ``kind`` (the reply, if any), ``keep`` (the
+# conversation waits for a coordinator), ``ack``. e: the reply's text, or ``missing``
+# when this process has not rendered it yet (not written: rendered, then sent again).
+#
+# A conversation is changed only when it is as the snapshot saw it: its last_inbound_at
+# moves with every text (and only texts move last_ack_at), and the MessageSid was not
+# stored meanwhile. PostgreSQL checks the UPDATE's WHERE again on the newest row version
+# after waiting for its lock, so a text from the same number that committed after the
+# snapshot (a STOP, say) leaves this one unwritten: it goes again, decided from what that
+# text left. A number's first text creates its conversation (another delivery creating
+# it at the same moment wins, and this text goes again). The text is stored only with
+# its conversation, the reply only with its text.
+_STATEMENT = """
 WITH x AS (
-    SELECT * FROM jsonb_to_recordset(%(texts)s::jsonb) AS x({columns})
+    SELECT * FROM jsonb_to_recordset(%(texts)s::jsonb) AS x({text_columns})
+), t AS MATERIALIZED (
+    SELECT * FROM jsonb_to_recordset(%(replies)s::jsonb)
+        AS t(kind text, locale text, plan text, contact text, body text, segments integer)
+), b AS (
+    SELECT * FROM jsonb_to_record(%(shared)s::jsonb) AS b({shared_columns})
+), r AS MATERIALIZED (  -- each text's lookups once
+    SELECT x.*, m.id AS member_id, m.locale, m.short_name AS plan, m.contact_phone AS contact,
+           (SELECT true FROM sms_opt_outs o WHERE o.phone = x.phone LIMIT 1) IS NOT NULL AS stopped,
+           (SELECT true FROM signup_conversations s WHERE s.phone = x.phone LIMIT 1) IS NOT NULL AS signing_up,
+           (SELECT true FROM inbound_messages im WHERE im.message_sid = x.sid LIMIT 1) IS NOT NULL AS seen_sid,
+           c.id AS conversation_id, c.member_id AS conversation_member_id, c.awaiting,
+           c.last_inbound_at AS seen, c.last_ack_at
+    FROM x
+    LEFT JOIN LATERAL (
+        SELECT m.id, m.locale, p.short_name, p.contact_phone
+        FROM members m LEFT JOIN plans p ON p.id = m.plan_id
+        WHERE m.phone = x.phone AND m.deleted_at IS NULL
+        LIMIT 1
+    ) AS m ON true
+    LEFT JOIN LATERAL (
+        SELECT c.id, c.member_id, c.awaiting, c.last_inbound_at, c.last_ack_at
+        FROM conversations c WHERE c.phone = x.phone
+        LIMIT 1
+    ) AS c ON true
+), d AS (
+    SELECT r.*,
+           (r.seen_sid OR r.signing_up OR r.awaiting IS NOT NULL
+            OR (r.conversation_id IS NOT NULL AND r.conversation_member_id IS DISTINCT FROM r.member_id)
+            OR (r.member_id IS NOT NULL AND r.plan IS NULL)  -- a parent without a plan: the view finds one
+            OR (r.intent IS NOT DISTINCT FROM 'help' AND r.member_id IS NULL)) AS long_way,
+           CASE
+               WHEN r.intent IS NOT DISTINCT FROM 'help' THEN 'help'  -- HELP always answers, even after STOP
+               WHEN r.stopped THEN NULL  -- kept for the record, no answer
+               -- acknowledged at most once an hour (so two robots never loop)
+               WHEN r.last_ack_at IS NOT NULL AND r.last_ack_at >= %(ack_before)s THEN NULL
+               WHEN r.member_id IS NULL THEN 'unknown'
+               ELSE 'received'
+           END AS kind,
+           (r.intent IS DISTINCT FROM 'help' AND NOT r.stopped AND r.member_id IS NOT NULL) AS keep
+    FROM r
+), e AS (
+    SELECT d.*, coalesce(d.kind IN ('unknown', 'received'), false) AS ack,
+           t.body AS reply_body, t.segments AS reply_segments,
+           CASE d.kind WHEN 'unknown' THEN %(unknown_locale)s ELSE d.locale END AS reply_locale,
+           d.kind IS NOT NULL AND t.body IS NULL AS missing
+    FROM d LEFT JOIN t
+      ON t.kind = d.kind
+     AND t.locale IS NOT DISTINCT FROM (CASE WHEN d.kind <> 'unknown' THEN d.locale END)
+     AND t.plan IS NOT DISTINCT FROM (CASE WHEN d.kind <> 'unknown' THEN d.plan END)
+     AND t.contact IS NOT DISTINCT FROM (CASE WHEN d.kind = 'help' THEN d.contact END)
+), go AS (
+    SELECT * FROM e WHERE NOT e.long_way AND NOT e.missing
 ), upd AS (
     UPDATE conversations AS c SET
         last_inbound_at = %(now)s,
         last_message_at = %(now)s,
-        needs_reply = c.needs_reply OR x.keep,
-        handled_at = CASE WHEN x.keep THEN NULL ELSE c.handled_at END,
-        last_ack_at = CASE WHEN x.ack THEN %(now)s ELSE c.last_ack_at END
-    FROM x
-    WHERE c.id = ANY(string_to_array(%(conversation_ids)s, ',')::integer[])
-      AND c.id = x.conversation_id
+        needs_reply = c.needs_reply OR go.keep,
+        handled_at = CASE WHEN go.keep THEN NULL ELSE c.handled_at END,
+        last_ack_at = CASE WHEN go.ack THEN %(now)s ELSE c.last_ack_at END
+    FROM go
+    WHERE c.id = go.conversation_id
       AND c.awaiting IS NULL
-      AND c.member_id IS NOT DISTINCT FROM x.member_id
-      AND c.last_inbound_at IS NOT DISTINCT FROM x.seen
-      AND (SELECT true FROM inbound_messages im WHERE im.message_sid = x.sid LIMIT 1) IS NULL
-    RETURNING x.i, c.id
+      AND c.member_id IS NOT DISTINCT FROM go.member_id
+      AND c.last_inbound_at IS NOT DISTINCT FROM go.seen
+      AND (SELECT true FROM inbound_messages im WHERE im.message_sid = go.sid LIMIT 1) IS NULL
+    RETURNING go.i, c.id
 ), ins AS (
     INSERT INTO conversations (phone, member_id, needs_reply, last_inbound_at, last_message_at, last_ack_at,
                                created_at)
-    SELECT x.phone, x.member_id, x.keep, %(now)s, %(now)s, CASE WHEN x.ack THEN %(now)s END, %(now)s
-    FROM x
-    WHERE x.conversation_id IS NULL
-      AND (SELECT true FROM inbound_messages im WHERE im.message_sid = x.sid LIMIT 1) IS NULL
+    SELECT go.phone, go.member_id, go.keep, %(now)s, %(now)s, CASE WHEN go.ack THEN %(now)s END, %(now)s
+    FROM go
+    WHERE go.conversation_id IS NULL
     ON CONFLICT (phone) DO NOTHING
     RETURNING phone, id
 ), c AS (
     SELECT i, id FROM upd
     UNION ALL
-    SELECT x.i, ins.id FROM ins JOIN x ON x.phone = ins.phone AND x.conversation_id IS NULL
+    SELECT go.i, ins.id FROM ins JOIN go ON go.phone = ins.phone AND go.conversation_id IS NULL
 ), msg AS (
     INSERT INTO inbound_messages (message_sid, conversation_id, body, intent, received_at)
-    SELECT x.sid, c.id, x.body, x.intent, %(now)s FROM c JOIN x ON x.i = c.i
+    SELECT go.sid, c.id, go.body, go.intent, %(now)s FROM c JOIN go ON go.i = c.i
     ON CONFLICT (message_sid) DO NOTHING
     RETURNING message_sid, id
 ), reply AS (
     INSERT INTO outbox_messages ({reply_columns})
-    SELECT {reply_values} FROM c JOIN x ON x.i = c.i JOIN msg ON msg.message_sid = x.sid
-    WHERE x.reply
+    SELECT {reply_values} FROM c JOIN go ON go.i = c.i JOIN msg ON msg.message_sid = go.sid CROSS JOIN b
+    WHERE go.kind IS NOT NULL
     RETURNING conversation_id, id
 )
-SELECT x.i, c.id IS NOT NULL AS touched, msg.id AS message_id, reply.id AS reply_id
-FROM x
-LEFT JOIN c ON c.i = x.i
-LEFT JOIN msg ON msg.message_sid = x.sid
+SELECT e.i, e.long_way, e.missing, c.id IS NOT NULL AS touched, msg.id AS message_id, reply.id AS reply_id,
+       e.kind, e.locale, e.plan, e.contact
+FROM e
+LEFT JOIN c ON c.i = e.i
+LEFT JOIN msg ON msg.message_sid = e.sid
 LEFT JOIN reply ON reply.conversation_id = c.id
 """
+
+# The outbox columns whose values differ from one reply to the next (the rest come from
+# outbox.row_values once a batch), and where the statement takes them from.
+_REPLY_OWN = {
+    "phone": "go.phone",
+    "body": "go.reply_body",
+    "locale": "go.reply_locale",
+    "member_id": "go.member_id",
+    "segments": "go.reply_segments",
+    "conversation_id": "c.id",
+}
 
 
 def _sql_type(table: sa.Table, column: str) -> str:
     return table.c[column].type.compile(dialect=postgresql.dialect())
 
 
-def _write_statement(reply_columns: list[str]) -> str:
-    """The batch write: its texts come as one JSON array of objects. Column names and
-    types are the models' own, never input; values are parameters."""
+def _statement(reply_columns: list[str]) -> str:
+    """The batch's statement: its texts come as one JSON array of objects, the shared
+    outbox values as one JSON object. Column names and types are the models' own, never
+    input; values are parameters."""
     conversations, texts_, replies = Conversation.__table__, InboundMessage.__table__, OutboxMessage.__table__
-    columns = [
+    text_columns = [
         ("i", "integer"),
         ("phone", _sql_type(conversations, "phone")),
         ("sid", _sql_type(texts_, "message_sid")),
         ("body", _sql_type(texts_, "body")),
         ("intent", _sql_type(texts_, "intent")),
-        ("conversation_id", "integer"),
-        ("member_id", "integer"),
-        ("seen", _sql_type(conversations, "last_inbound_at")),
-        ("keep", "boolean"),
-        ("ack", "boolean"),
-        ("reply", "boolean"),
     ]
-    own = [name for name in reply_columns if name != "conversation_id"]
-    columns += [(f"r_{name}", _sql_type(replies, name)) for name in own]
-    values = ", ".join("c.id" if name == "conversation_id" else f"x.r_{name}" for name in reply_columns)
-    return _WRITE.format(
-        columns=", ".join(f"{name} {kind}" for name, kind in columns),
+    shared = [name for name in reply_columns if name not in _REPLY_OWN]
+    return _STATEMENT.format(
+        text_columns=", ".join(f"{name} {kind}" for name, kind in text_columns),
+        shared_columns=", ".join(f"{name} {_sql_type(replies, name)}" for name in shared),
         reply_columns=", ".join(reply_columns),
-        reply_values=values,
+        reply_values=", ".join(_REPLY_OWN.get(name, f"b.{name}") for name in reply_columns),
     )
 
 
@@ -235,10 +292,11 @@ class _Form(dict):
 class _Text:
     """A plain text waiting for its batch, and what became of it."""
 
-    __slots__ = ("phone", "sid", "body", "intent", "answer", "lead", "_ready")
+    __slots__ = ("phone", "sid", "body", "intent", "answer", "lead", "changes", "_ready")
 
     def __init__(self, phone: str, sid: str, body: str, intent: str | None):
         self.phone, self.sid, self.body, self.intent = phone, sid, body, intent
+        self.changes = 0  # times another text from the number committed first
         self.answer: str | None = None  # TwiML, or None: the long way
         self.lead: tuple[int, list[_Text]] | None = None  # (slot, batch) when woken to lead one
         self._ready = threading.Lock()  # held until the text is answered or asked to lead
@@ -327,10 +385,29 @@ class InboundFastPath:
         parsed = urlparse(self.base_url + PATH)
         self.signed_urls = tuple(dict.fromkeys((remove_port(parsed), add_port(parsed))))
         self.validator = RequestValidator(app.config["TWILIO_AUTH_TOKEN"])
-        self._texts: dict[tuple, tuple[str, int, tuple[str, str]]] = {}
+        # The replies rendered so far: (kind, language, plan, contact) -> (text, segments, TwiML)
+        self._replies: dict[tuple, tuple[str, int, tuple[str, str]]] = {}
+        self._replies_json = "[]"  # the same, as the statement is given them
         sample = outbox.row_values("+1", "x", kind=OutboxKind.REPLY, locale="en", now=utcnow(), quiet=False)
         self.reply_columns = sorted({**sample, **outbox.sent_in_twiml(utcnow())})
-        self.write = _write_statement(self.reply_columns)
+        other = outbox.row_values(
+            "+2",
+            "yy",
+            kind=OutboxKind.REPLY,
+            locale="es",
+            now=utcnow(),
+            quiet=False,
+            member_id=1,
+            conversation_id=1,
+            segments=2,
+        )
+        varying = {name for name in self.reply_columns if sample.get(name) != other.get(name)} - {
+            "due_at",
+            "created_at",
+        }
+        if not varying <= _REPLY_OWN.keys():  # outbox.row_values grew a value of its own per text
+            raise RuntimeError(f"the short way does not know where to take {sorted(varying - _REPLY_OWN.keys())} from")
+        self.statement = _statement(self.reply_columns)
         self.headers = [("Content-Type", "text/xml; charset=utf-8"), *STATIC_HEADERS.items()]
         self.headers.append(("Cache-Control", "no-store"))
         self.group = GroupCommit(self._run, slots=BATCHES_AT_ONCE)
@@ -410,14 +487,16 @@ class InboundFastPath:
         return self.group.submit(_Text(phone, sid, body, found.intent))
 
     def _run(self, batch: list[_Text], slot: int) -> None:
-        """Read, decide and write a batch; each text's ``answer`` stays None for the long
-        way. One log line a batch (the texts the view answers have theirs)."""
+        """Decide and write a batch; each text's ``answer`` stays None for the long way.
+        One log line a batch (the texts the view answers have theirs)."""
         started = time.perf_counter()
         try:
             conn = self._connection(slot)
             texts = batch
-            for _ in range(ATTEMPTS):
-                texts = self._write(conn, texts, self._read(conn, texts))
+            # A text goes again when its reply was not rendered yet (once: it is now) or
+            # when another text from its number committed first (ATTEMPTS in all).
+            for _ in range(ATTEMPTS + 1):
+                texts = self._write(conn, texts)
                 if not texts:
                     break
         except psycopg.Error as exc:
@@ -441,133 +520,79 @@ class InboundFastPath:
             },
         )
 
-    def _read(self, conn: psycopg.Connection, batch: list[_Text]) -> dict[int, tuple]:
-        # One JSON text, not arrays: psycopg passes a str as it is.
-        param = json.dumps([{"i": i, "phone": t.phone, "sid": t.sid} for i, t in enumerate(batch)], ensure_ascii=False)
-        found: dict[int, tuple] = {}
-        for row in conn.execute(READ, {"texts": param}).fetchall():
-            found.setdefault(row[0], row[1:])
-        return found
-
-    def _write(self, conn: psycopg.Connection, batch: list[_Text], found: dict[int, tuple]) -> list[_Text]:
-        """Decide and write; the texts whose conversation changed since the read (to be
-        read again). The others are answered, or left to the long way."""
+    def _write(self, conn: psycopg.Connection, batch: list[_Text]) -> list[_Text]:
+        """Run the statement for ``batch``; the texts to send again. The others are
+        answered, or left to the long way (``answer`` None)."""
         now = utcnow()
-        rows: list[dict] = []
-        replies: dict[int, tuple[str, int, tuple[str, str]]] = {}
-        for i, text in enumerate(batch):
-            decided = self._decide(text, found[i], now)
-            if decided is None:
-                continue
-            values, reply = decided
-            if reply is not None:
-                replies[i] = reply
-            values["i"] = i
-            rows.append(values)
-        if not rows:
-            return []
-        param = json.dumps(rows, default=_json_value, ensure_ascii=False)
-        ids = ",".join(str(row["conversation_id"]) for row in rows if row["conversation_id"] is not None)
-        rows = conn.execute(self.write, {"texts": param, "conversation_ids": ids, "now": now}).fetchall()
-        changed = []
-        for i, touched, message_id, reply_id in rows:
-            if not touched:
-                changed.append(batch[i])  # another text from this number came first
-                continue
-            if message_id is None or i not in replies or reply_id is None:
-                batch[i].answer = NO_REPLY
-            else:
-                head, tail = replies[i][2]
-                batch[i].answer = f"{head}{reply_id}{tail}"
-        return changed
-
-    def _decide(self, text: _Text, row: tuple, now: datetime) -> tuple[dict, tuple | None] | None:
-        """What engage.sms.inbound.handle decides for this text, in the same order: the
-        write's values and the reply, or None for the long way."""
-        (
-            member_id,
-            locale,
-            plan,
-            contact,
-            stopped,
-            signing_up,
-            seen_sid,
-            conversation_id,
-            conv_member,
-            awaiting,
-            seen,
-            last_ack_at,
-        ) = row
-        if seen_sid or signing_up or awaiting is not None or (conversation_id is not None and conv_member != member_id):
-            return None
-        if member_id is not None and plan is None:
-            return None  # a parent without a plan: the view finds one
-        ack_due = last_ack_at is None or now - last_ack_at > inbound.ACK_EVERY
-        keep = ack = False
-        reply = None
-        reply_locale = locale
-        if text.intent == keywords.HELP:  # HELP always answers, even after STOP
-            if member_id is None:
-                return None
-            reply = self._text(texts.help_text, locale, plan=plan, contact=contact)
-        elif stopped:
-            pass  # free text from a number that said STOP: kept for the record, no answer
-        elif member_id is None:
-            if ack_due:  # at most once an hour, so two robots never loop
-                ack = True
-                locales = tuple(self.app.config["ENGAGE_LOCALES"])
-                reply, reply_locale = self._text(texts.unknown_number, None, locales=locales), "en"
-        else:
-            keep = True  # kept for a coordinator, acknowledged at most once an hour
-            if ack_due:
-                ack = True
-                reply = self._text(texts.received, locale, plan=plan)
-        values = {
-            "phone": text.phone,
-            "sid": text.sid,
-            "body": text.body,
-            "intent": text.intent,
-            "conversation_id": conversation_id,
-            "member_id": member_id,
-            "seen": seen,
-            "keep": keep,
-            "ack": ack,
-            "reply": reply is not None,
+        shared = outbox.row_values("", "", kind=OutboxKind.REPLY, locale="", now=now, quiet=False)
+        shared.update(outbox.sent_in_twiml(now))
+        params = {
+            # One JSON text each, not arrays: psycopg passes a str as it is.
+            "texts": json.dumps(
+                [
+                    {"i": i, "phone": t.phone, "sid": t.sid, "body": t.body, "intent": t.intent}
+                    for i, t in enumerate(batch)
+                ],
+                ensure_ascii=False,
+            ),
+            "replies": self._replies_json,
+            "shared": json.dumps({k: v for k, v in shared.items() if k not in _REPLY_OWN}, default=_json_value),
+            "now": now,
+            "ack_before": now - inbound.ACK_EVERY,
+            "unknown_locale": UNKNOWN_LOCALE,
         }
-        if reply is not None:
-            row_values = outbox.row_values(
-                text.phone,
-                reply[0],
-                kind=OutboxKind.REPLY,
-                locale=reply_locale,
-                now=now,
-                quiet=False,
-                member_id=member_id,
-                segments=reply[1],
-            )
-            row_values.update(outbox.sent_in_twiml(now))
-            values.update({f"r_{name}": value for name, value in row_values.items()})  # JSON: _json_value
-        return values, reply
+        again = []
+        for i, long_way, missing, touched, message_id, reply_id, kind, locale, plan, contact in conn.execute(
+            self.statement, params
+        ).fetchall():
+            text = batch[i]
+            if long_way:
+                text.answer = None
+            elif missing:
+                self._reply(kind, locale, plan, contact)  # rendered now, for this text and the next
+                again.append(text)
+            elif not touched:  # another text from this number came first
+                text.changes += 1
+                if text.changes < ATTEMPTS:
+                    again.append(text)
+                else:
+                    text.answer = None
+            elif message_id is None or reply_id is None:
+                text.answer = NO_REPLY
+            else:
+                head, tail = self._reply(kind, locale, plan, contact)[2]
+                text.answer = f"{head}{reply_id}{tail}"
+        return again
 
-    def _text(self, render, locale: str | None, **params) -> tuple[str, int, tuple[str, str]]:
-        """A reply rendered in ``locale`` (None: the function picks its languages), its
-        number of segments and its TwiML answer split where the outbox row's id goes;
-        kept for the next text that needs the same."""
-        key = (render.__name__, locale, *params.items())
-        found = self._texts.get(key)
+    def _reply(self, kind: str, locale: str | None, plan: str | None, contact: str | None) -> tuple:
+        """A reply's text, its number of segments and its TwiML answer split where the
+        outbox row's id goes, rendered once a process (the statement is given them all)."""
+        if kind == "unknown":
+            locale = plan = contact = None
+        elif kind == "received":
+            contact = None
+        key = (kind, locale, plan, contact)
+        found = self._replies.get(key)
         if found is None:
             with self.app.app_context():
-                if locale is None:
-                    text = render(**params)
+                if kind == "unknown":
+                    text = texts.unknown_number(locales=tuple(self.app.config["ENGAGE_LOCALES"]))
                 else:
                     with force_locale(locale):
-                        text = render(**params)
+                        text = texts.help_text(plan, contact) if kind == "help" else texts.received(plan)
             answer = MessagingResponse()
             answer.message(text, action=outbox.status_callback_url(_CALLBACK_MARK, self.base_url), method="POST")
             head, tail = str(answer).split(str(_CALLBACK_MARK))
-            if len(self._texts) > 4096:
-                self._texts.clear()
-            found = self._texts[key] = (text, count_segments(text).count, (head, tail))
+            if len(self._replies) >= MAX_REPLIES:
+                self._replies.clear()
+            found = self._replies[key] = (text, count_segments(text).count, (head, tail))
+            self._replies_json = json.dumps(
+                [
+                    {"kind": k, "locale": lo, "plan": p, "contact": c, "body": body, "segments": segments}
+                    for (k, lo, p, c), (body, segments, _) in self._replies.items()
+                ],
+                ensure_ascii=False,
+            )
         return found
 
     # The connections: one a slot, used by one batch at a time ------------------------
@@ -578,7 +603,7 @@ class InboundFastPath:
         if conn is None or conn.closed or conn.broken:
             self._drop_connection(slot)
             conn = psycopg.connect(self.conninfo, autocommit=True, options=PLANNER_OPTIONS)
-            conn.prepare_threshold = 0  # the two statements are prepared on first use
+            conn.prepare_threshold = 0  # the statement is prepared on first use
             self._held[slot] = conn
             self._closers[slot] = weakref.finalize(self, conn.close)
         return conn
