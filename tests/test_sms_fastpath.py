@@ -616,14 +616,17 @@ def test_texts_that_arrive_together_are_stored_together_each_with_its_own_answer
 @settings(max_examples=300, deadline=None)
 @given(
     st.lists(
-        st.tuples(st.text(max_size=12), st.text(max_size=30)),
+        st.tuples(
+            st.text(max_size=12),
+            st.one_of(st.text(max_size=30), st.from_regex(r"\+\w{0,14}", fullmatch=True)),  # phone-like too
+        ),
         max_size=8,
     ),
     st.sampled_from(["&", "&&", "&=&"]),
     st.booleans(),
 )
 def test_the_short_way_reads_a_form_as_urllib_does(pairs, glue, raw_spaces):
-    """Any names and values, encoded or written as they are (a "+", a bare "%", an "="),
+    """Any names and values (phone numbers among them), encoded or written as they are (a "+", a bare "%", an "="),
     come out of the short way's parser as out of ``parse_qsl(…, keep_blank_values=True)``."""
     from urllib.parse import parse_qsl, quote, quote_plus
 

@@ -41,6 +41,7 @@ import enum
 import io
 import json
 import logging
+import re
 import threading
 import time
 import weakref
@@ -223,10 +224,14 @@ def _sql_type(table: sa.Table, column: str) -> str:
     return table.c[column].type.compile(dialect=postgresql.dialect())
 
 
-def _statement(reply_columns: list[str]) -> str:
-    """The batch's statement: its texts come as one JSON array of objects, the shared
-    outbox values as one JSON object. Column names and types are the models' own, never
-    input; values are parameters."""
+def _statement(reply_columns: list[str]) -> tuple[bytes, tuple[str, ...]]:
+    """The batch's statement, with PostgreSQL's own placeholders ($1, $2, …), and the
+    names of its parameters in their order. Its texts come as one JSON array of objects,
+    the shared outbox values as one JSON object. Column names and types are the models'
+    own, never input; values are parameters.
+
+    Written here once, and run with a raw cursor: psycopg would otherwise rewrite a
+    statement this long (over ``MAX_CACHED_STATEMENT_LENGTH``) at every execution."""
     conversations, texts_, replies = Conversation.__table__, InboundMessage.__table__, OutboxMessage.__table__
     text_columns = [
         ("i", "integer"),
@@ -236,12 +241,20 @@ def _statement(reply_columns: list[str]) -> str:
         ("intent", _sql_type(texts_, "intent")),
     ]
     shared = [name for name in reply_columns if name not in _REPLY_OWN]
-    return _STATEMENT.format(
+    sql = _STATEMENT.format(
         text_columns=", ".join(f"{name} {kind}" for name, kind in text_columns),
         shared_columns=", ".join(f"{name} {_sql_type(replies, name)}" for name in shared),
         reply_columns=", ".join(reply_columns),
         reply_values=", ".join(_REPLY_OWN.get(name, f"b.{name}") for name in reply_columns),
     )
+    names: list[str] = []
+
+    def number(match: re.Match) -> str:
+        if match[1] not in names:
+            names.append(match[1])
+        return f"${names.index(match[1]) + 1}"
+
+    return re.sub(r"%\((\w+)\)s", number, sql).encode(), tuple(names)
 
 
 def _json_value(value):
@@ -271,7 +284,7 @@ class _Form(dict):
     def parse(cls, raw: bytes) -> _Form:
         """What ``urllib.parse.parse_qsl(text, keep_blank_values=True)`` gives, with
         ``unquote`` called only on the parts that hold a "+" or a "%" (most of Twilio's
-        fields hold neither)."""
+        fields hold neither) and not on a phone number's "%2B"."""
         form = cls()
         for field in raw.decode("utf-8").split("&"):
             if not field:
@@ -280,7 +293,10 @@ class _Form(dict):
             if "+" in name or "%" in name:
                 name = unquote(name.replace("+", " "))
             if "+" in value or "%" in value:
-                value = unquote(value.replace("+", " "))
+                if value.startswith("%2B") and value[3:].isalnum():
+                    value = "+" + value[3:]  # a phone number (From, To): what unquote gives
+                else:
+                    value = unquote(value.replace("+", " "))
             values = dict.get(form, name)
             if values is None:
                 form[name] = [value]
@@ -407,7 +423,7 @@ class InboundFastPath:
         }
         if not varying <= _REPLY_OWN.keys():  # outbox.row_values grew a value of its own per text
             raise RuntimeError(f"the short way does not know where to take {sorted(varying - _REPLY_OWN.keys())} from")
-        self.statement = _statement(self.reply_columns)
+        self.statement, self.parameters = _statement(self.reply_columns)
         self.headers = [("Content-Type", "text/xml; charset=utf-8"), *STATIC_HEADERS.items()]
         self.headers.append(("Cache-Control", "no-store"))
         self.group = GroupCommit(self._run, slots=BATCHES_AT_ONCE)
@@ -543,7 +559,7 @@ class InboundFastPath:
         }
         again = []
         for i, long_way, missing, touched, message_id, reply_id, kind, locale, plan, contact in conn.execute(
-            self.statement, params
+            self.statement, [params[name] for name in self.parameters]
         ).fetchall():
             text = batch[i]
             if long_way:
@@ -602,7 +618,9 @@ class InboundFastPath:
         conn = self._held[slot]
         if conn is None or conn.closed or conn.broken:
             self._drop_connection(slot)
-            conn = psycopg.connect(self.conninfo, autocommit=True, options=PLANNER_OPTIONS)
+            conn = psycopg.connect(
+                self.conninfo, autocommit=True, options=PLANNER_OPTIONS, cursor_factory=psycopg.RawCursor
+            )
             conn.prepare_threshold = 0  # the statement is prepared on first use
             self._held[slot] = conn
             self._closers[slot] = weakref.finalize(self, conn.close)
