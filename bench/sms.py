@@ -765,6 +765,51 @@ def bench_worker(kinds: list[str]) -> bool | None:
     return ok
 
 
+BATCH_SIZES = (1, 2, 5, 10, 20)
+
+
+def bench_batches() -> None:
+    """What one batch of the webhook's short way costs by its number of texts, in one
+    process and without HTTP: Python's CPU and the PostgreSQL backend's CPU. No target:
+    it shows how much of a text's cost is per statement. Texts from members whose
+    conversation was acknowledged within the hour (no reply)."""
+    import uuid
+
+    from engage.sms import fastpath
+
+    if not postgres_available():
+        print("\nbatches: PostgreSQL does not answer: skipped")
+        return
+    print("\nbatches: the short way's batch function, texts from members with a conversation, no reply")
+    print(f"{'texts':>5} {'batches':>8} {'ms wall':>8} {'ms Python':>10} {'ms PostgreSQL':>14} {'PG ms a text':>13}")
+    with database("postgresql", "batches") as url:
+        seed(url, WEBHOOK_MEMBERS, top_up=True)
+        app = make_app(url, TWILIO_AUTH_TOKEN=TOKEN, PUBLIC_BASE_URL=PUBLIC_BASE_URL)
+        fast = app.extensions["engage.sms_fast_path"]
+
+        def texts(members) -> list:
+            return [fastpath._Text(member_phone(i), "SM" + uuid.uuid4().hex, "Hola", None) for i in members]
+
+        for start in range(0, WEBHOOK_MEMBERS, 50):  # every member's conversation, acknowledged
+            fast._run(texts(range(start, min(start + 50, WEBHOOK_MEMBERS))), 0)
+        backend = [fast._connection().info.backend_pid]
+        rnd = random.Random(7)
+        for size in BATCH_SIZES:
+            batches = [texts(rnd.sample(range(WEBHOOK_MEMBERS), size)) for _ in range(max(200, 2_000 // size))]
+            cpu, python, wall = _cpu_of(backend), time.process_time(), time.perf_counter()
+            for batch in batches:
+                fast._run(batch, 0)
+            wall, python = time.perf_counter() - wall, time.process_time() - python
+            pg = sum(_cpu_of(backend).values()) - sum(cpu.values())
+            if not all(text.answer for batch in batches for text in batch):
+                raise RuntimeError("a text took the long way")
+            n = len(batches)
+            print(
+                f"{size:>5} {n:>8,} {wall / n * 1000:>8.2f} {python / n * 1000:>10.2f} {pg / n * 1000:>14.2f}"
+                f" {pg / n / size * 1000:>13.3f}"
+            )
+
+
 def _time_worker(url: str) -> tuple[float, int]:
     from datetime import timedelta
 
@@ -943,7 +988,9 @@ def _label(kind: str) -> str:
 
 def add_arguments(parser) -> None:
     parser.add_argument(
-        "--only", default="webhook,enqueue,worker", help="comma-separated: webhook, enqueue, worker (default: all)"
+        "--only",
+        default="webhook,enqueue,worker",
+        help="comma-separated: webhook, enqueue, worker, batches (default: the first three)",
     )
     parser.add_argument("--seconds", type=float, default=15.0, help="measured seconds per app (webhook)")
     parser.add_argument("--warmup", type=float, default=3.0, help="warm-up seconds per app (webhook)")
@@ -985,7 +1032,7 @@ def main(opts=None) -> bool:
         add_arguments(parser)
         opts = parser.parse_args([])
     parts = {p.strip() for p in opts.only.split(",") if p.strip()}
-    unknown = parts - {"webhook", "enqueue", "worker"}
+    unknown = parts - {"webhook", "enqueue", "worker", "batches"}
     if unknown:
         raise SystemExit(f"unknown part(s): {', '.join(sorted(unknown))}")
     kinds = (["postgresql"] if postgres_available() else []) + ["sqlite"]
@@ -998,8 +1045,11 @@ def main(opts=None) -> bool:
         outcomes.append(bench_enqueue(kinds))
     if "worker" in parts:
         outcomes.append(bench_worker(kinds))
+    if "batches" in parts:
+        bench_batches()
     if opts.profile:
         profile_webhook()
     summary = Counter("PASS" if o else "SKIP" if o is None else "FAIL" for o in outcomes)
-    print("\nsms: " + ", ".join(f"{n} {k}" for k, n in sorted(summary.items())))
+    if outcomes:
+        print("\nsms: " + ", ".join(f"{n} {k}" for k, n in sorted(summary.items())))
     return summary["FAIL"] == 0
