@@ -5,7 +5,7 @@ every test that uses the ``app`` fixture runs once per database. The schema is m
 by the real migrations once per database; after each test every table is emptied,
 so tests may commit and may use several connections at once.
 
-``make test`` runs the tests in two processes (pytest-xdist); on PostgreSQL each
+``make test`` runs the tests in one process a core (pytest-xdist); on PostgreSQL each
 process has a database of its own, named after ``TEST_DATABASE_URL``'s with the
 process's name appended, made at its start and dropped at its end.
 """

@@ -57,6 +57,7 @@ from sqlalchemy.dialects import postgresql
 from twilio.request_validator import RequestValidator, add_port, compare, remove_port
 from twilio.twiml.messaging_response import MessagingResponse
 
+from engage.i18n import locales
 from engage.models import Conversation, InboundMessage, OutboxKind, OutboxMessage, utcnow
 from engage.security import STATIC_HEADERS
 from engage.sms import inbound, keywords, outbox, texts
@@ -74,7 +75,6 @@ ATTEMPTS = 2
 # 2 gave fewer texts a second than 1.
 BATCHES_AT_ONCE = 1
 NO_REPLY = str(MessagingResponse())
-UNKNOWN_LOCALE = "en"  # the outbox row's language for the trilingual answer to an unknown number
 # Replies rendered and kept a process: the statement is given them all, so it stays small
 # (a plan has 6 and there is one for unknown numbers); past this, they are rendered anew.
 MAX_REPLIES = 200
@@ -140,16 +140,16 @@ WITH x AS (
            (r.seen_sid OR r.signing_up OR r.awaiting IS NOT NULL
             OR (r.conversation_id IS NOT NULL AND r.conversation_member_id IS DISTINCT FROM r.member_id)
             OR (r.member_id IS NOT NULL AND r.plan IS NULL)  -- a parent without a plan: the view finds one
-            OR (r.intent IS NOT DISTINCT FROM 'help' AND r.member_id IS NULL)) AS long_way,
+            OR (r.intent IS NOT DISTINCT FROM %(help)s AND r.member_id IS NULL)) AS long_way,
            CASE
-               WHEN r.intent IS NOT DISTINCT FROM 'help' THEN 'help'  -- HELP always answers, even after STOP
+               WHEN r.intent IS NOT DISTINCT FROM %(help)s THEN 'help'  -- HELP always answers, even after STOP
                WHEN r.stopped THEN NULL  -- kept for the record, no answer
                -- acknowledged at most once an hour (so two robots never loop)
                WHEN r.last_ack_at IS NOT NULL AND r.last_ack_at >= %(ack_before)s THEN NULL
                WHEN r.member_id IS NULL THEN 'unknown'
                ELSE 'received'
            END AS kind,
-           (r.intent IS DISTINCT FROM 'help' AND NOT r.stopped AND r.member_id IS NOT NULL) AS keep
+           (r.intent IS DISTINCT FROM %(help)s AND NOT r.stopped AND r.member_id IS NOT NULL) AS keep
     FROM r
 ), e AS (
     SELECT d.*, coalesce(d.kind IN ('unknown', 'received'), false) AS ack,
@@ -555,7 +555,8 @@ class InboundFastPath:
             "shared": json.dumps({k: v for k, v in shared.items() if k not in _REPLY_OWN}, default=_json_value),
             "now": now,
             "ack_before": now - inbound.ACK_EVERY,
-            "unknown_locale": UNKNOWN_LOCALE,
+            "unknown_locale": inbound.UNKNOWN_NUMBER_LOCALE,
+            "help": keywords.HELP,
         }
         again = []
         for i, long_way, missing, touched, message_id, reply_id, kind, locale, plan, contact in conn.execute(
@@ -592,7 +593,7 @@ class InboundFastPath:
         if found is None:
             with self.app.app_context():
                 if kind == "unknown":
-                    text = texts.unknown_number(locales=tuple(self.app.config["ENGAGE_LOCALES"]))
+                    text = texts.unknown_number(locales())
                 else:
                     with force_locale(locale):
                         text = texts.help_text(plan, contact) if kind == "help" else texts.received(plan)

@@ -36,6 +36,9 @@ from engage.sms.outbox import enqueue, sent_in_twiml
 
 # Acknowledge free text at most this often, so a burst of texts gets one "we got it".
 ACK_EVERY = timedelta(hours=1)
+# The outbox row's language for the invitation sent to a number we do not know (written in
+# every language at once).
+UNKNOWN_NUMBER_LOCALE = "en"
 # Other parts of engage answer YES / NO / JOIN; they register here. A handler gets
 # (member, conversation, match, body, reply, result) and returns True when it answered.
 INTENT_HANDLERS: dict = {}
@@ -211,7 +214,9 @@ def handle(message_sid: str, phone: str, body: str) -> Result:
         if conv.last_ack_at is None or now - conv.last_ack_at > ACK_EVERY:
             conv.last_ack_at = now
             text = texts.unknown_number(locales())
-            result.replies.append(enqueue(phone, text, kind=OutboxKind.REPLY, locale="en", conversation=conv))
+            result.replies.append(
+                enqueue(phone, text, kind=OutboxKind.REPLY, locale=UNKNOWN_NUMBER_LOCALE, conversation=conv)
+            )
         return result
 
     if found.intent == keywords.LANGUAGE and found.locale in locales():
