@@ -770,7 +770,8 @@ BATCH_SIZES = (1, 2, 5, 10, 20)
 
 def bench_batches() -> None:
     """What one batch of the webhook's short way costs by its number of texts, in one
-    process and without HTTP: Python's CPU and the PostgreSQL backend's CPU. No target:
+    process and without HTTP: Python's CPU and the PostgreSQL backends' CPU (the
+    statement's and the flush's). No target:
     it shows how much of a text's cost is per statement. Texts from members whose
     conversation was acknowledged within the hour (no reply)."""
     import uuid
@@ -792,13 +793,13 @@ def bench_batches() -> None:
 
         for start in range(0, WEBHOOK_MEMBERS, 50):  # every member's conversation, acknowledged
             fast._run(texts(range(start, min(start + 50, WEBHOOK_MEMBERS))), 0)
-        backend = [fast._connection().info.backend_pid]
+        backend = [fast._connection().info.backend_pid, fast._connection(fast.flush_slot).info.backend_pid]
         rnd = random.Random(7)
         for size in BATCH_SIZES:
             batches = [texts(rnd.sample(range(WEBHOOK_MEMBERS), size)) for _ in range(max(200, 2_000 // size))]
             cpu, python, wall = _cpu_of(backend), time.process_time(), time.perf_counter()
-            for batch in batches:
-                fast._run(batch, 0)
+            for batch in batches:  # each written, then flushed, as the webhook's are
+                fast._flush(batch, fast._run(batch, 0))
             wall, python = time.perf_counter() - wall, time.process_time() - python
             pg = sum(_cpu_of(backend).values()) - sum(cpu.values())
             if not all(text.answer for batch in batches for text in batch):

@@ -408,6 +408,96 @@ def test_a_lost_database_connection_sends_the_text_the_long_way_and_the_next_rec
     assert bodies == ["primero", "segundo", "tercero"]
 
 
+class _FlushSpy:
+    """Stands for the short way's flush connection and notes each flush."""
+
+    def __init__(self, conn, events: list):
+        self.conn, self.events = conn, events
+
+    def execute(self, statement, *args):
+        self.events.append("flush")
+        return self.conn.execute(statement, *args)
+
+    def __getattr__(self, name):
+        return getattr(self.conn, name)
+
+
+def _spy_on_flushes(fast, monkeypatch, events: list) -> None:
+    real_connection, real_write = fast._connection, fast._write
+
+    def connection(slot=0):
+        conn = real_connection(slot)
+        return _FlushSpy(conn, events) if slot == fast.flush_slot else conn
+
+    def write(conn, batch):
+        again = real_write(conn, batch)
+        events.append("write")
+        return again
+
+    monkeypatch.setattr(fast, "_connection", connection)
+    monkeypatch.setattr(fast, "_write", write)
+
+
+def test_a_batch_commits_without_waiting_for_the_disk_and_is_answered_after_a_flush(
+    app, cast, twilio, fast, monkeypatch
+):
+    twilio.text("primero", phone=cast.parent.phone)  # the reply rendered, the connections open
+    assert fast._connection().execute(b"SHOW synchronous_commit").fetchone() == ("off",)
+    flush_setting = fast._connection(fast.flush_slot).execute("SHOW synchronous_commit").fetchone()[0]
+    with db.engine.connect() as conn:
+        assert flush_setting == conn.execute(sa.text("SHOW synchronous_commit")).scalar() == "on"  # as the view's
+    events: list[str] = []
+    _spy_on_flushes(fast, monkeypatch, events)
+    for body in ["segundo", "tercero"]:
+        rewind_ack(cast.parent.phone)
+        assert reply_texts(twilio.text(body, phone=cast.parent.phone)) == [
+            rendered(app, "es", texts.received, plan="AFH")
+        ]
+        events.append("answer")
+    assert events == ["write", "flush", "answer", "write", "flush", "answer"]
+
+
+def test_one_flush_serves_every_batch_committed_before_it_began(fast, cast):
+    phones = [f"+1510555{800 + k:04d}" for k in range(2)]
+    for k, phone in enumerate(phones):
+        make_member(phone, f"Padre {k}", plan=cast.plan_a, locale="es")
+    db.session.commit()
+    batches = [[fastpath._Text(phone, new_sid(), "hola", None)] for phone in phones]
+    committed = [fast._run(batch, 0) for batch in batches]  # both committed, neither flushed yet
+    assert committed[1] == committed[0] + 1
+    events: list[str] = []
+    real = fast._connection(fast.flush_slot)
+    fast._held[fast.flush_slot] = _FlushSpy(real, events)
+    try:
+        fast._flush(batches[0], committed[0])  # flushes both
+        fast._flush(batches[1], committed[1])  # nothing left to flush
+    finally:
+        fast._held[fast.flush_slot] = real
+    assert events == ["flush"]
+    assert all(batch[0].answer for batch in batches)
+
+
+def test_a_lost_flush_connection_is_replaced_and_a_flush_that_fails_sends_the_texts_the_long_way(
+    app, cast, twilio, fast, monkeypatch
+):
+    phone = cast.parent.phone
+    twilio.text("primero", phone=phone)
+    pid = fast._connection(fast.flush_slot).info.backend_pid
+    with db.engine.connect() as other:
+        other.execute(sa.text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+    before = fast.handled
+    twilio.text("segundo", phone=phone)
+    assert fast.handled == before + 1  # flushed on a new connection
+    assert fast._connection(fast.flush_slot).info.backend_pid != pid
+    monkeypatch.setattr(fastpath, "FLUSH", "SELECT no_such_function()")  # every flush fails
+    rewind_ack(phone)
+    answer = twilio.text("tercero", phone=phone)
+    assert fast.handled == before + 1  # the view answered it: the text is stored once, as a retry finds it
+    assert answer.status_code == 200
+    bodies = db.session.scalars(sa.select(InboundMessage.body).order_by(InboundMessage.id)).all()
+    assert bodies == ["primero", "segundo", "tercero"]
+
+
 def test_a_bad_signature_is_refused_by_the_view_and_nothing_is_stored(app, cast, twilio, fast):
     twilio.text("primero", phone=cast.parent.phone)
     params = {"MessageSid": new_sid(), "From": cast.parent.phone, "To": OUR_NUMBER, "Body": "hola"}
@@ -553,6 +643,54 @@ def test_group_commit_runs_two_batches_at_once_but_never_two_texts_of_one_number
     assert started[3] in ((0, ["s3"]), (1, ["s3"]))
     assert results == {"s1": "ok:s1", "s2": "ok:s2", "s3": "ok:s3", "s4": "ok:s4"}
     assert (group._free, group._waiting, group._running) == ([0, 1], [], set())
+
+
+def test_group_commit_makes_a_batch_durable_while_the_next_runs_and_before_its_texts_are_answered():
+    events: list[tuple] = []
+    hold = threading.Event()
+    results: dict[str, str | None] = {}
+
+    def run(batch, slot):
+        sids = [t.sid for t in batch]
+        events.append(("run", sids))
+        if sids == ["s1"]:
+            hold.wait(5)
+        for t in batch:
+            t.answer = f"ok:{t.sid}"
+        return None if sids == ["s4"] else f"commit {len(events)}"  # what durable is given (None: nothing)
+
+    def durable(batch, done):
+        sids = [t.sid for t in batch]
+        if sids == ["s1"]:
+            _wait_for(lambda: ("run", ["s2", "s3"]) in events)  # the next batch runs meanwhile
+        events.append(("durable", sids, done, set(results)))  # what was answered by then
+
+    group = fastpath.GroupCommit(run, slots=1, durable=durable)
+    threads = []
+
+    def submit(phone, sid):
+        text = fastpath._Text(phone, sid, "x", None)
+        thread = threading.Thread(target=lambda: results.__setitem__(sid, group.submit(text)))
+        thread.start()
+        threads.append(thread)
+
+    submit("a", "s1")
+    _wait_for(lambda: events)
+    submit("b", "s2")
+    submit("c", "s3")
+    _wait_for(lambda: len(group._waiting) == 2)
+    hold.set()
+    for thread in threads:
+        thread.join(5)
+    submit("d", "s4")  # a run that returns None is not made durable
+    threads[-1].join(5)
+    durable_s1 = next(i for i, e in enumerate(events) if e[:2] == ("durable", ["s1"]))
+    assert events.index(("run", ["s2", "s3"])) < durable_s1
+    assert events[durable_s1][2] == "commit 1" and "s1" not in events[durable_s1][3]
+    (after_s2,) = [e for e in events if e[:2] == ("durable", ["s2", "s3"])]
+    assert after_s2[2] == "commit 2" and not after_s2[3] & {"s2", "s3"}
+    assert [e for e in events if e[1] == ["s4"]] == [("run", ["s4"])]
+    assert results == {"s1": "ok:s1", "s2": "ok:s2", "s3": "ok:s3", "s4": "ok:s4"}
 
 
 def test_texts_that_arrive_together_are_stored_together_each_with_its_own_answer(app, cast, twilio, fast, monkeypatch):

@@ -19,6 +19,17 @@ the statement that stored it has committed, so a 200 to Twilio still means the t
 kept. One text at a time is simply a batch of one. Each batch writes one log line (how
 many texts, how many answered, how long); texts the view answers log as any request does.
 
+The batches' statements commit without waiting for the disk (``synchronous_commit`` off
+on their connection), so a process's next batch can start while the last one's commit is
+still on its way to the disk; the last batch's texts are answered only once a flush covers
+their commit. A flush is a one-row transaction committed the usual way, waiting for the
+disk, on the process's flush connection: PostgreSQL writes its log in order, so the disk
+then holds every commit made before it. One flush serves every batch that committed before
+it began. Until then, other transactions may already read what a batch wrote; were
+PostgreSQL to stop before the flush, that is lost with the batch, whose texts got no
+answer, so Twilio's delivery failed and nothing it was told is missing. (A transaction
+that read it and committed the usual way flushed it too.)
+
 Everything else goes on to the Flask view (``engage.sms.routes``), which stays the
 authority: a bad or missing signature, a text that is a word (STOP, START, YES, NO,
 JOIN, a language) or an answer a part of engage is waiting for (a sign-up in progress,
@@ -74,6 +85,8 @@ ATTEMPTS = 2
 # waits on PostgreSQL but makes each batch smaller: on the benchmark (docs/benchmarks.md),
 # 2 gave fewer texts a second than 1.
 BATCHES_AT_ONCE = 1
+# A flush: a transaction id makes a commit record, which a usual commit waits to be on disk.
+FLUSH = "SELECT pg_current_xact_id()"
 NO_REPLY = str(MessagingResponse())
 # Replies rendered and kept a process: the statement is given them all, so it stays small
 # (a plan has 6 and there is one for unknown numbers); past this, they are rendered anew.
@@ -88,6 +101,9 @@ PLANNER_OPTIONS = (
     "-c enable_hashjoin=off -c enable_mergejoin=off -c enable_seqscan=off -c plan_cache_mode=force_generic_plan "
     "-c jit=off"
 )
+# The batches' connections: their commits do not wait for the disk, a flush does (see the
+# module's docstring).
+BATCH_OPTIONS = PLANNER_OPTIONS + " -c synchronous_commit=off"
 
 # One statement a batch, autocommitted: it reads what decides each text (member, plan,
 # STOP, sign-up, conversation), decides as engage.sms.inbound does, and writes what the
@@ -330,10 +346,22 @@ class GroupCommit:
     thread of its own: a text that finds a slot free leads — it runs a batch of itself
     and every text waiting — and the others wait to be answered. When a batch ends, the
     oldest text that may go leads the next in its slot. A number's texts go one batch at
-    a time, in the order they came: a text whose number is in a running batch waits."""
+    a time, in the order they came: a text whose number is in a running batch waits.
 
-    def __init__(self, run: Callable[[list[_Text], int], None], *, slots: int = 1, limit: int = MAX_BATCH):
+    ``run(batch, slot)`` returns what ``durable(batch, done)`` needs to make the batch's
+    writes durable (None: nothing to do). The leader calls ``durable`` after it has handed
+    the slot on, so the next batch runs meanwhile, and before the batch's texts are answered."""
+
+    def __init__(
+        self,
+        run: Callable[[list[_Text], int], object],
+        *,
+        slots: int = 1,
+        limit: int = MAX_BATCH,
+        durable: Callable[[list[_Text], object], None] | None = None,
+    ):
         self.run = run
+        self.durable = durable
         self.limit = limit
         self._lock = threading.Lock()
         self._free = list(range(slots))
@@ -353,8 +381,9 @@ class GroupCommit:
             if not text.lead:
                 return text.answer
             slot, batch = text.lead
+        done = None
         try:
-            self.run(batch, slot)
+            done = self.run(batch, slot)
         finally:
             with self._lock:
                 self.batches += 1
@@ -367,10 +396,12 @@ class GroupCommit:
                 else:
                     self._waiting.remove(following)
                     following.lead = (slot, self._take(following))
-            for other in batch[1:]:
-                other.wake()
             if following is not None:
                 following.wake()
+            if done is not None and self.durable is not None:
+                self.durable(batch, done)
+            for other in batch[1:]:
+                other.wake()
         return text.answer
 
     def _take(self, leader: _Text) -> list[_Text]:
@@ -426,12 +457,18 @@ class InboundFastPath:
         self.statement, self.parameters = _statement(self.reply_columns)
         self.headers = [("Content-Type", "text/xml; charset=utf-8"), *STATIC_HEADERS.items()]
         self.headers.append(("Cache-Control", "no-store"))
-        self.group = GroupCommit(self._run, slots=BATCHES_AT_ONCE)
-        self._held: list[psycopg.Connection | None] = [None] * BATCHES_AT_ONCE  # a connection a slot
+        self.group = GroupCommit(self._run, slots=BATCHES_AT_ONCE, durable=self._flush)
+        # The statements this process's batches committed, counted; a flush covers the
+        # first ``_flushed`` of them. One flush at a time.
+        self._committed = self._flushed = 0
+        self._count_lock, self._flush_lock = threading.Lock(), threading.Lock()
+        # A connection a slot, then the flush connection.
+        self.flush_slot = BATCHES_AT_ONCE
+        self._held: list[psycopg.Connection | None] = [None] * (BATCHES_AT_ONCE + 1)
         # Each connection is closed when the short way goes (the app and it refer to each other,
         # so they go together, in a garbage collection): a finalizer, not __del__, whose order
         # in a collection would not be known.
-        self._closers: list[weakref.finalize | None] = [None] * BATCHES_AT_ONCE
+        self._closers: list[weakref.finalize | None] = [None] * (BATCHES_AT_ONCE + 1)
         self.handled = 0  # texts answered here (for tests and the benchmark)
 
     @classmethod
@@ -502,10 +539,12 @@ class InboundFastPath:
             return None
         return self.group.submit(_Text(phone, sid, body, found.intent))
 
-    def _run(self, batch: list[_Text], slot: int) -> None:
+    def _run(self, batch: list[_Text], slot: int) -> int | None:
         """Decide and write a batch; each text's ``answer`` stays None for the long way.
+        Returns the number of the batch's last commit, for ``_flush`` (None: none made).
         One log line a batch (the texts the view answers have theirs)."""
         started = time.perf_counter()
+        committed = None
         try:
             conn = self._connection(slot)
             texts = batch
@@ -513,11 +552,15 @@ class InboundFastPath:
             # when another text from its number committed first (ATTEMPTS in all).
             for _ in range(ATTEMPTS + 1):
                 texts = self._write(conn, texts)
+                committed = self._count_commit()
                 if not texts:
                     break
         except psycopg.Error as exc:
-            # The Flask view answers instead; nothing was written here.
+            # The Flask view answers instead; this statement wrote nothing (or, had the
+            # connection gone after its commit, the view finds its MessageSids: it is
+            # flushed all the same, before the view sees them).
             log.warning("sms fast path: database error, taking the long way", extra={"error": type(exc).__name__})
+            committed = self._count_commit()
             self._drop_connection(slot)
             for text in batch:
                 text.answer = None
@@ -535,6 +578,35 @@ class InboundFastPath:
                 "ms": round((time.perf_counter() - started) * 1000, 1),
             },
         )
+        return committed
+
+    def _count_commit(self) -> int:
+        with self._count_lock:
+            self._committed += 1
+            return self._committed
+
+    def _flush(self, batch: list[_Text], committed: int) -> None:
+        """Return once the disk holds this process's commit number ``committed`` (and all
+        before it). A flush that began after that commit was counted serves; else this one
+        flushes every commit counted so far. Without a flush, the texts go the long way."""
+        with self._flush_lock:
+            if self._flushed >= committed:
+                return
+            with self._count_lock:
+                covered = self._committed
+            error = None
+            for _ in range(2):  # a connection lost since the last flush: once more on a new one
+                try:
+                    self._connection(self.flush_slot).execute(FLUSH)
+                except psycopg.Error as exc:
+                    error = exc
+                    self._drop_connection(self.flush_slot)
+                else:
+                    self._flushed = covered
+                    return
+        log.warning("sms fast path: no flush, taking the long way", extra={"error": type(error).__name__})
+        for text in batch:
+            text.answer = None
 
     def _write(self, conn: psycopg.Connection, batch: list[_Text]) -> list[_Text]:
         """Run the statement for ``batch``; the texts to send again. The others are
@@ -612,17 +684,21 @@ class InboundFastPath:
             )
         return found
 
-    # The connections: one a slot, used by one batch at a time ------------------------
+    # The connections: one a slot, used by one batch at a time, and one to flush --------
 
     def _connection(self, slot: int = 0) -> psycopg.Connection:
-        """The slot's connection (only the batch running in that slot uses it)."""
+        """The slot's connection (only the batch running in that slot uses it), or the
+        flush connection (``flush_slot``, used under the flush lock)."""
         conn = self._held[slot]
         if conn is None or conn.closed or conn.broken:
             self._drop_connection(slot)
-            conn = psycopg.connect(
-                self.conninfo, autocommit=True, options=PLANNER_OPTIONS, cursor_factory=psycopg.RawCursor
-            )
-            conn.prepare_threshold = 0  # the statement is prepared on first use
+            if slot == self.flush_slot:
+                conn = psycopg.connect(self.conninfo, autocommit=True)  # commits as the view's do
+            else:
+                conn = psycopg.connect(
+                    self.conninfo, autocommit=True, options=BATCH_OPTIONS, cursor_factory=psycopg.RawCursor
+                )
+                conn.prepare_threshold = 0  # the statement is prepared on first use
             self._held[slot] = conn
             self._closers[slot] = weakref.finalize(self, conn.close)
         return conn
