@@ -519,7 +519,7 @@ def test_the_short_way_is_not_installed_without_postgresql_or_when_turned_off(da
         assert "engage.sms_fast_path" not in no_token.extensions
 
 
-def test_the_connection_is_closed_when_the_app_goes(fast, database_url):
+def test_the_connections_are_closed_when_the_app_goes(fast, database_url):
     import gc
     import warnings
 
@@ -534,12 +534,13 @@ def test_the_connection_is_closed_when_the_app_goes(fast, database_url):
             "PUBLIC_BASE_URL": BASE,
         }
     )
-    conn = other.extensions["engage.sms_fast_path"]._connection()
-    del other  # the app and its short way refer to each other: a garbage collection takes both
+    short_way = other.extensions["engage.sms_fast_path"]
+    conns = [short_way._connection(), short_way._connection(short_way.flush_slot)]
+    del other, short_way  # the app and its short way refer to each other: a garbage collection takes both
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # psycopg warns about a connection dropped while open
         gc.collect()
-    assert conn.closed
+    assert all(conn.closed for conn in conns)
 
 
 def test_the_short_way_knows_every_hook_that_may_take_a_plain_text(app):
