@@ -545,7 +545,7 @@ class InboundFastPath:
         Returns the number of the batch's last commit, for ``_flush`` (None: none made).
         One log line a batch (the texts the view answers have theirs)."""
         started = time.perf_counter()
-        committed = None
+        conn = committed = None
         try:
             conn = self._connection(slot)
             texts = batch
@@ -561,7 +561,8 @@ class InboundFastPath:
             # connection gone after its commit, the view finds its MessageSids: it is
             # flushed all the same, before the view sees them).
             log.warning("sms fast path: database error, taking the long way", extra={"error": type(exc).__name__})
-            committed = self._count_commit()
+            if conn is not None:
+                committed = self._count_commit()
             self._drop_connection(slot)
             for text in batch:
                 text.answer = None
