@@ -771,9 +771,9 @@ BATCH_SIZES = (1, 2, 5, 10, 20)
 def bench_batches() -> None:
     """What one batch of the webhook's short way costs by its number of texts, in one
     process and without HTTP: Python's CPU and the PostgreSQL backends' CPU (the
-    statement's and the flush's). No target:
-    it shows how much of a text's cost is per statement. Texts from members whose
-    conversation was acknowledged within the hour (no reply)."""
+    statement's and the flush's). No target: it shows how much of a text's cost is per
+    statement. Texts from members whose conversation was acknowledged within the hour
+    (no reply)."""
     import uuid
 
     from engage.sms import fastpath

@@ -14,9 +14,9 @@ rows). The replies' words are rendered by Python (Flask-Babel, the catalogs), on
 process for each language, plan and contact, and the statement is given those rendered
 so far; a text whose reply is not among them is not written: its reply is rendered and
 the text goes again. The other texts wait for the batch and answer from what it wrote,
-and the oldest text still waiting leads the next batch. A text is answered only after
-the statement that stored it has committed, so a 200 to Twilio still means the text is
-kept. One text at a time is simply a batch of one. Each batch writes one log line (how
+and the oldest text still waiting leads the next batch. A text is answered only once
+the statement that stored it has committed and that commit is on disk (below), so a 200
+to Twilio still means the text is kept. One text at a time is simply a batch of one. Each batch writes one log line (how
 many texts, how many answered, how long); texts the view answers log as any request does.
 
 The batches' statements commit without waiting for the disk (``synchronous_commit`` off
@@ -557,9 +557,9 @@ class InboundFastPath:
                 if not texts:
                     break
         except psycopg.Error as exc:
-            # The Flask view answers instead; this statement wrote nothing (or, had the
-            # connection gone after its commit, the view finds its MessageSids: it is
-            # flushed all the same, before the view sees them).
+            # The Flask view answers instead. The statement wrote nothing, unless the
+            # connection went after its commit: so it is flushed too before the view
+            # (which would then find its MessageSids) answers.
             log.warning("sms fast path: database error, taking the long way", extra={"error": type(exc).__name__})
             if conn is not None:
                 committed = self._count_commit()
